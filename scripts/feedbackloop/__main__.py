@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from feedbackloop.cli import main
+
+main()

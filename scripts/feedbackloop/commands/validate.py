@@ -1,0 +1,77 @@
+"""`feedbackloop validate`: check records; annotations on pull requests; exit 1 on any error."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from feedbackloop import actions
+from feedbackloop.context import Context
+from feedbackloop.errors import FAILED, OK, UsageError
+from feedbackloop.records.problems import Problem, as_json, has_errors
+from feedbackloop.records.repo import load, record_files, relative
+
+
+def _selected(context: Context, paths: Sequence[Path]) -> set[str] | None:
+    """The files to report on (None: all). Folders stand for the records inside them."""
+    if not paths:
+        return None
+    chosen: set[str] = set()
+    for path in paths:
+        if path.is_dir():
+            chosen.update(relative(context.root, p) for p in path.rglob("*.md"))
+        elif path.is_file():
+            chosen.add(relative(context.root, path))
+        else:
+            raise UsageError(f"{path}: no such file or folder", "pass interview files or folders")
+    return chosen
+
+
+def run(context: Context, paths: Sequence[Path], output: str) -> int:
+    chosen = _selected(context, paths)
+    known = {relative(context.root, p) for p in record_files(context.root, context.settings)}
+    outside = [
+        Path(p) if Path(p).is_absolute() else context.root / p for p in sorted((chosen or set()) - known)
+    ]
+    repository = context.repository
+    if outside:  # files passed by path that are not under interviews/: read them too
+        extra = load(context.root, context.settings, context.today, outside)
+        repository.parsed.extend(extra.parsed)
+        repository.problems.extend(extra.problems)
+    problems = sorted(
+        (p for p in repository.problems if chosen is None or p.path in chosen),
+        key=lambda p: (p.path, p.line, p.column),
+    )
+    checked = len(chosen) if chosen is not None else len(repository.parsed)
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    tally = f"{checked} file{'s' * (checked != 1)} checked: {errors} error{'s' * (errors != 1)}, " + (
+        f"{warnings} warning{'s' * (warnings != 1)}"
+    )
+    if output == "json":
+        click.echo(as_json(problems))
+    elif output == "github":
+        for problem in problems:
+            click.echo(problem.annotation())
+        click.echo(tally)
+    else:
+        for problem in problems:
+            click.echo(problem.text())
+        click.echo(tally)
+    actions.summary(context.env, job_summary(problems, tally))
+    return FAILED if has_errors(problems) else OK
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def job_summary(problems: Sequence[Problem], tally: str) -> str:
+    if not problems:
+        return f"### Interview files\n\n✅ {tally}"
+    rows = "\n".join(
+        f"| `{p.path}:{p.line}` | {p.severity} | {_cell(p.message)} | {_cell(p.fix)} |" for p in problems
+    )
+    return f"### Interview files\n\n{tally}\n\n| where | | what | fix |\n|---|---|---|---|\n{rows}"

@@ -1,0 +1,31 @@
+"""What every command runs with: the repository root, the settings, the environment and the date."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cached_property
+from pathlib import Path
+
+from feedbackloop.config import Environment, Settings, load_settings
+from feedbackloop.records.repo import Repository, git_root, load
+
+
+@dataclass
+class Context:
+    root: Path
+    env: Environment = field(default_factory=Environment.from_os)
+    today: date = field(default_factory=lambda: datetime.now(UTC).date())
+
+    @classmethod
+    def create(cls, root: Path | None, today: date | None = None, env: Environment | None = None) -> Context:
+        resolved = (root or git_root(Path.cwd())).resolve()
+        return cls(resolved, env or Environment.from_os(), today or datetime.now(UTC).date())
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings(self.root)
+
+    @cached_property
+    def repository(self) -> Repository:
+        return load(self.root, self.settings, self.today)

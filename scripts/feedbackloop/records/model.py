@@ -1,0 +1,171 @@
+"""The records: an interview, and a feedback note received outside a call. Frozen, typed, no I/O.
+
+Field names are the contract of DESIGN.md ("The record"). `Positions` maps a key path such as
+("requests", 0, "title") to where its value starts in the file, so every rule can say file:line:col.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+Key = tuple[str | int, ...]
+Where = tuple[int, int]  # 1-based line and column
+
+STATUSES = ("scheduled", "completed", "cancelled", "no-show")
+RECRUITED_VIA = ("survey", "slack", "roadmap", "email", "other")
+REQUEST_TYPES = ("bug", "feature")
+REWARD_KINDS = ("merch", "open-collective", "none")
+REWARD_STATUSES = ("pending", "issued", "sent", "declined", "not-applicable")
+FOLLOW_UP_STATUSES = ("pending", "done")
+RECEIVED_VIA = ("slack", "email", "support", "community", "social", "event", "call", "other")
+
+
+@dataclass(eq=False, slots=True)
+class Positions:
+    """Where each key and value of a record's frontmatter starts (1-based line, column)."""
+
+    values: dict[Key, Where] = field(default_factory=dict)
+    keys: dict[Key, Where] = field(default_factory=dict)
+    frontmatter_end: int = 1  # the line of the closing `---`
+
+    def of(self, key: Key) -> Where:
+        """Where `key`'s value is, or its nearest enclosing key that exists, or the top of the file."""
+        while key:
+            if key in self.values:
+                return self.values[key]
+            key = key[:-1]
+        return (1, 1)
+
+    def key(self, key: Key) -> Where:
+        return self.keys.get(key) or self.of(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """The user the team talked to. Only their first name: the profile link identifies them."""
+
+    first_name: str | None = None
+    profile: str | None = None
+    company: str | None = None
+    role: str | None = None
+    technical: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A bug or feature request the user made; each becomes (or joins) one GitHub issue."""
+
+    type: Literal["bug", "feature"]
+    title: str
+    details: str | None = None
+    issue: str | None = None  # written by publish, or set by hand to add evidence to an existing issue
+    evidence: str | None = (
+        None  # where this user is on record: the comment on a hand-set issue, or the filed issue
+    )
+    shipped_on: date | None = None  # when the issue was seen closed as completed (written by remind)
+    told_on: date | None = None  # when the user was told it shipped (set by a person)
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    question: str
+    answer: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    consent: bool | None = None
+    url: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reward:
+    kind: Literal["merch", "open-collective", "none"] = "none"
+    amount: Decimal | None = None
+    status: Literal["pending", "issued", "sent", "declined", "not-applicable"] = "not-applicable"
+    issued_on: date | None = None
+    sent_on: date | None = None
+    card: str | None = None  # the Shopify gift card id; never its code
+    card_last: str | None = None  # the code's last characters, to recognise it
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    status: Literal["pending", "done"] = "pending"
+    done_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """The ledger publish writes back: where the interview went, and a digest of what was sent."""
+
+    slack: str | None = None  # the message's permalink
+    doc: str | None = None  # the named range holding the doc entry
+    digest: str | None = None  # of the content published to Slack and the doc; a change republishes
+    calendar: str | None = None  # the calendar event id
+    pull_request: str | None = None  # the intake pull request
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    path: str  # relative to the repository root, POSIX separators
+    id: str
+    date: date
+    user: Person
+    requests: tuple[Request, ...] = ()
+    published: Published = Published()
+    example: bool = False
+    notes: str = ""  # the markdown body
+    positions: Positions = field(default_factory=Positions, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Interview(_Record):
+    kind: Literal["interview"] = "interview"
+    topic: str = ""
+    time: str | None = None  # "14:30", in the settings' time zone
+    status: Literal["scheduled", "completed", "cancelled", "no-show"] = "scheduled"
+    interviewers: tuple[str, ...] = ()
+    recruited_via: str | None = None
+    recording: Recording = Recording()
+    summary: str | None = None
+    questions: tuple[Question, ...] = ()
+    reward: Reward = Reward()
+    follow_up: FollowUp = FollowUp()
+
+    @property
+    def owners(self) -> tuple[str, ...]:
+        return self.interviewers
+
+    @property
+    def headline(self) -> str:
+        return f"{self.topic} user interview with {self.user.first_name or 'a user'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Note(_Record):
+    """Feedback received outside a call: who received it, from whom, what they said."""
+
+    kind: Literal["note"] = "note"
+    received_by: str = ""
+    received_via: str | None = None
+    feedback: str = ""
+
+    @property
+    def owners(self) -> tuple[str, ...]:
+        return (self.received_by,) if self.received_by else ()
+
+    @property
+    def headline(self) -> str:
+        return f"Feedback from {self.user.first_name or 'a user'} ({self.received_via or 'shared'})"
+
+    @property
+    def summary(self) -> str:
+        return self.feedback
+
+
+Record = Interview | Note

@@ -1,0 +1,582 @@
+"""The strict reader: bytes of an interview file in, a record or problems out. Pure; never raises.
+
+YAML is composed by libyaml when it is present, with a resolver that reads every scalar as text, so
+nothing is guessed from YAML 1.1 (`NO`, `on`, `01234`, `12:30` stay text); the schema below decides what
+a value means and says where it is wrong. Aliases, tags, duplicate keys and deep nesting are refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, NoReturn
+
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+from feedbackloop.config import suggest
+from feedbackloop.records.model import (
+    FOLLOW_UP_STATUSES,
+    RECEIVED_VIA,
+    RECRUITED_VIA,
+    REQUEST_TYPES,
+    REWARD_KINDS,
+    REWARD_STATUSES,
+    STATUSES,
+    FollowUp,
+    Interview,
+    Key,
+    Note,
+    Person,
+    Positions,
+    Published,
+    Question,
+    Record,
+    Recording,
+    Request,
+    Reward,
+    Where,
+)
+from feedbackloop.records.problems import Problem
+
+DEFAULT_MAX_BYTES = 256 * 1024
+MAX_DEPTH = 16
+_BOUNDARY = YAMLHandler.FM_BOUNDARY  # python-frontmatter's own idea of a `---` line
+
+_STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+_TAG_OF = {yaml.ScalarNode: _STR, yaml.SequenceNode: _SEQ, yaml.MappingNode: _MAP}
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+
+_BaseLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _TextLoader(_BaseLoader):  # type: ignore[misc]
+    """Composes YAML with every implicit scalar resolved as text: the schema gives it meaning."""
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        return _TAG_OF[kind]
+
+
+class Plain(str):
+    """A plain (unquoted) scalar: the schema may read it as a boolean, a number, a date or nothing."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """What reading one file gave: the record when it is sound, and every problem found."""
+
+    path: str
+    record: Record | None
+    problems: list[Problem]
+    text: str = ""
+
+
+class _Stop(Exception):
+    """Ends reading a file after a problem that leaves nothing else to check."""
+
+
+class _Reader:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.problems: list[Problem] = []
+        self.positions = Positions()
+        self.base_line = 0
+
+    # -- reporting -------------------------------------------------------------------------------
+    def problem(self, where: Where, code: str, message: str, fix: str = "") -> None:
+        self.problems.append(Problem(self.path, where[0], where[1], code, message, fix))
+
+    def stop(self, where: Where, code: str, message: str, fix: str = "") -> NoReturn:
+        self.problem(where, code, message, fix)
+        raise _Stop
+
+    def at(self, key: Key) -> Where:
+        return self.positions.of(key)
+
+    # -- bytes to frontmatter --------------------------------------------------------------------
+    def decode(self, data: bytes | str, max_bytes: int) -> str:
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogatepass")
+        if len(data) > max_bytes:
+            self.stop(
+                (1, 1),
+                "too-large",
+                f"the file is {len(data) // 1024} KiB, over the {max_bytes // 1024} KiB limit",
+                "keep long material (transcripts, exports) out of the file and link to it",
+            )
+        if not data.strip():
+            self.stop((1, 1), "empty-file", "the file is empty", "start from `feedbackloop new`")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = data.count(b"\n", 0, error.start) + 1
+            column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+            self.stop(
+                (line, column),
+                "not-utf8",
+                f"the file is not UTF-8 (byte 0x{data[error.start]:02x})",
+                "save the file as UTF-8",
+            )
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        if "\x00" in text:
+            line = text.count("\n", 0, text.index("\x00")) + 1
+            self.stop((line, 1), "binary", "the file contains a NUL character", "save it as plain text")
+        return text
+
+    def split(self, text: str) -> tuple[str, str, int]:
+        """The frontmatter, the body, and the line the body starts on."""
+        boundaries = _BOUNDARY.finditer(text)
+        first = next(boundaries, None)
+        if first is None or first.start() != 0:
+            self.stop(
+                (1, 1),
+                "no-frontmatter",
+                "the file does not start with a `---` line of frontmatter",
+                "begin the file with `---`, the YAML fields, and `---`; see templates/interview.md.j2",
+            )
+        second = next(boundaries, None)
+        if second is None:
+            self.stop(
+                (1, 1),
+                "no-frontmatter",
+                "the frontmatter has no closing `---` line",
+                "end the YAML fields with a line of `---` before the notes",
+            )
+        self.base_line = text.count("\n", 0, first.end())
+        end_line = text.count("\n", 0, second.start()) + 1
+        self.positions.frontmatter_end = end_line
+        body_start = second.end() + 1 if text[second.end() : second.end() + 1] == "\n" else second.end()
+        return text[first.end() : second.start()], text[body_start:], end_line + 1
+
+    # -- YAML to plain values with positions ---------------------------------------------------
+    def compose(self, frontmatter: str) -> yaml.Node:
+        loader = _TextLoader(frontmatter)
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            where = self.where(mark) if mark else (self.base_line + 1, 1)
+            problem = (error.problem or "not valid YAML").strip()
+            self.stop(where, "yaml-syntax", f"YAML syntax: {problem}", _yaml_fix(problem))
+        except yaml.YAMLError as error:
+            self.stop((self.base_line + 1, 1), "yaml-syntax", f"YAML syntax: {error}", "fix the YAML syntax")
+        finally:
+            loader.dispose()
+        if node is None:
+            self.stop(
+                (self.base_line + 1, 1),
+                "empty-frontmatter",
+                "the frontmatter is empty",
+                "add the record's fields",
+            )
+        if not isinstance(node, yaml.MappingNode):
+            self.stop(
+                self.where(node.start_mark),
+                "not-a-mapping",
+                "the frontmatter must be a mapping of fields (`key: value` lines), not a "
+                + ("list" if isinstance(node, yaml.SequenceNode) else "single value"),
+                "write one `key: value` per line; see templates/interview.md.j2",
+            )
+        return node
+
+    def where(self, mark: Any) -> Where:
+        return (self.base_line + mark.line + 1, mark.column + 1)
+
+    def values(self, root: yaml.Node) -> dict[str, Any]:
+        seen: set[int] = set()
+        values_at, keys_at = self.positions.values, self.positions.keys
+
+        def walk(node: yaml.Node, key: Key) -> Any:
+            if id(node) in seen:
+                self.stop(
+                    self.where(node.start_mark),
+                    "yaml-alias",
+                    "YAML aliases (`*name`) are not allowed",
+                    "write the value out in full",
+                )
+            seen.add(id(node))
+            values_at[key] = self.where(node.start_mark)
+            if node.tag not in (_STR, _SEQ, _MAP):
+                self.stop(
+                    self.where(node.start_mark),
+                    "yaml-tag",
+                    f"YAML tags such as `{node.tag.replace('tag:yaml.org,2002:', '!!')}` are not allowed",
+                    "remove the tag and write a plain value",
+                )
+            if len(key) > MAX_DEPTH:
+                self.stop(
+                    self.where(node.start_mark),
+                    "too-deep",
+                    "the fields are nested too deeply",
+                    "flatten them",
+                )
+            if isinstance(node, yaml.ScalarNode):
+                return Plain(node.value) if not node.style else str(node.value)
+            if isinstance(node, yaml.SequenceNode):
+                return [walk(item, (*key, index)) for index, item in enumerate(node.value)]
+            mapping: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or id(key_node) in seen:
+                    self.stop(
+                        self.where(key_node.start_mark),
+                        "bad-key",
+                        "a key must be a plain word",
+                        "write `name: value`",
+                    )
+                name = str(key_node.value)
+                if name in mapping:
+                    first = keys_at[(*key, name)][0]
+                    self.stop(
+                        self.where(key_node.start_mark),
+                        "duplicate-key",
+                        f"`{name}` is set twice (first on line {first})",
+                        "keep one of them",
+                    )
+                keys_at[(*key, name)] = self.where(key_node.start_mark)
+                mapping[name] = walk(value_node, (*key, name))
+            return mapping
+
+        result = walk(root, ())
+        assert isinstance(result, dict)
+        return result
+
+
+def _yaml_fix(problem: str) -> str:
+    if "alias" in problem or "anchor" in problem:
+        return "write the value out in full; aliases are not allowed"
+    if "tab" in problem:
+        return "indent with spaces, not tabs"
+    if "mapping values" in problem:
+        return "quote a value that contains `: ` (for example a time or a title)"
+    if "expected <block end>" in problem or "indentation" in problem:
+        return "line up the keys of one mapping at the same indentation"
+    return "check the quoting and indentation on and just before this line"
+
+
+# -- the schema ----------------------------------------------------------------------------------
+class _Invalid(Exception):
+    def __init__(self, code: str, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.code, self.message, self.fix = code, message, fix
+
+
+Convert = Callable[[Any], Any]
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"`{value}`"
+
+
+def text(value: Any) -> str | None:
+    if isinstance(value, Plain) and value in _NULLS:
+        return None
+    if not isinstance(value, str):
+        raise _Invalid("wrong-type", f"must be text, not {_type_name(value)}", "write a single line of text")
+    return value.strip() or None
+
+
+def boolean(value: Any) -> bool | None:
+    if isinstance(value, Plain):
+        if value in _NULLS:
+            return None
+        if value in ("true", "True", "TRUE"):
+            return True
+        if value in ("false", "False", "FALSE"):
+            return False
+    raise _Invalid(
+        "wrong-type",
+        f"must be true or false, not {_type_name(value)}",
+        "write true or false, without quotes" + ("" if isinstance(value, Plain) else " (it is quoted)"),
+    )
+
+
+def amount(value: Any) -> Decimal | None:
+    if isinstance(value, Plain):
+        if value in _NULLS:
+            return None
+        if re.fullmatch(r"\d{1,6}(\.\d{1,2})?", value):
+            return Decimal(value)
+    raise _Invalid(
+        "wrong-type", f"must be an amount such as 30 or 30.00, not {_type_name(value)}", "write 30"
+    )
+
+
+def iso_date(value: Any) -> date | None:
+    if isinstance(value, Plain) and value in _NULLS:
+        return None
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _Invalid(
+        "bad-date",
+        f"must be a date written YYYY-MM-DD, not {_type_name(value)}",
+        "write the date like 2026-11-20",
+    )
+
+
+def clock(value: Any) -> str | None:
+    found = text(value)
+    if found is None:
+        return None
+    matched = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", found)
+    if not matched:
+        raise _Invalid("bad-value", f"must be a time written HH:MM, not `{found}`", 'write it like "14:30"')
+    return f"{int(matched[1]):02d}:{matched[2]}"
+
+
+def url(value: Any) -> str | None:
+    found = text(value)
+    if found is None:
+        return None
+    if not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", found):
+        raise _Invalid(
+            "bad-url",
+            f"must be an http(s) link, not `{found}`",
+            "paste the full link, starting with https://",
+        )
+    return found
+
+
+_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
+
+
+def login(value: Any) -> str | None:
+    found = text(value)
+    if found is None:
+        return None
+    found = found.removeprefix("@")
+    if not _LOGIN.fullmatch(found):
+        raise _Invalid("bad-value", f"`{found}` is not a GitHub login", "write the GitHub login, like alice")
+    return found
+
+
+def choice(*allowed: str) -> Convert:
+    def convert(value: Any) -> str | None:
+        found = text(value)
+        if found is None:
+            return None
+        if found not in allowed:
+            raise _Invalid(
+                "bad-value",
+                f"`{found}` is not one of {', '.join(allowed)}.{suggest(found, allowed)}".rstrip("."),
+                f"write one of: {', '.join(allowed)}",
+            )
+        return found
+
+    return convert
+
+
+@dataclass(frozen=True)
+class Fields:
+    """A mapping with known keys; `required` keys must be present and not empty."""
+
+    fields: Mapping[str, Convert | Fields | ListOf]
+    required: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ListOf:
+    item: Convert | Fields
+
+
+PERSON = Fields({"first_name": text, "profile": url, "company": text, "role": text, "technical": boolean})
+REQUEST = Fields(
+    {
+        "type": choice(*REQUEST_TYPES),
+        "title": text,
+        "details": text,
+        "issue": url,
+        "evidence": url,
+        "shipped_on": iso_date,
+        "told_on": iso_date,
+    },
+    frozenset({"type", "title"}),
+)
+PUBLISHED = Fields({"slack": url, "doc": text, "digest": text, "calendar": text, "pull_request": url})
+COMMON: dict[str, Convert | Fields | ListOf] = {
+    "id": text,
+    "kind": choice("interview", "note"),
+    "example": boolean,
+    "date": iso_date,
+    "user": PERSON,
+    "requests": ListOf(REQUEST),
+    "published": PUBLISHED,
+}
+INTERVIEW = Fields(
+    {
+        **COMMON,
+        "topic": text,
+        "time": clock,
+        "status": choice(*STATUSES),
+        "interviewers": ListOf(login),
+        "recruited_via": choice(*RECRUITED_VIA),
+        "recording": Fields({"consent": boolean, "url": url, "title": text}),
+        "summary": text,
+        "questions": ListOf(Fields({"question": text, "answer": text}, frozenset({"question"}))),
+        "reward": Fields(
+            {
+                "kind": choice(*REWARD_KINDS),
+                "amount": amount,
+                "status": choice(*REWARD_STATUSES),
+                "issued_on": iso_date,
+                "sent_on": iso_date,
+                "card": text,
+                "card_last": text,
+            },
+            frozenset({"kind", "status"}),
+        ),
+        "follow_up": Fields(
+            {"status": choice(*FOLLOW_UP_STATUSES), "done_on": iso_date}, frozenset({"status"})
+        ),
+    },
+    frozenset({"id", "topic", "date", "status", "user"}),
+)
+NOTE = Fields(
+    {**COMMON, "received_by": login, "received_via": choice(*RECEIVED_VIA), "feedback": text},
+    frozenset({"id", "kind", "date", "received_by", "user", "feedback"}),
+)
+
+
+def _check(reader: _Reader, spec: Convert | Fields | ListOf, value: Any, key: Key) -> Any:
+    """Convert `value` by `spec`; report what is wrong at its line, and give None for it."""
+    if isinstance(spec, Fields):
+        if isinstance(value, Plain) and value in _NULLS:
+            return {}
+        if not isinstance(value, dict):
+            reader.problem(reader.at(key), "wrong-type", f"`{_dotted(key)}` must be a mapping of fields")
+            return None
+        out: dict[str, Any] = {}
+        failed: set[str] = set()
+        for name, item in value.items():
+            if name not in spec.fields:
+                reader.problem(
+                    reader.positions.key((*key, name)),
+                    "unknown-key",
+                    f"`{_dotted((*key, name))}` is not a field.{suggest(name, list(spec.fields))}".rstrip(
+                        "."
+                    ),
+                    f"fields here are: {', '.join(spec.fields)}",
+                )
+                continue
+            before = len(reader.problems)
+            out[name] = _check(reader, spec.fields[name], item, (*key, name))
+            if len(reader.problems) > before:
+                failed.add(name)
+        for name in sorted(spec.required - failed):
+            if out.get(name) in (None, [], {}):
+                reader.problem(
+                    reader.positions.key(key) if key else (reader.base_line + 2, 1),
+                    "missing-key",
+                    f"`{_dotted((*key, name))}` is required",
+                    f"add `{name}:` with a value",
+                )
+        return out
+    if isinstance(spec, ListOf):
+        if isinstance(value, Plain) and value in _NULLS:
+            return []
+        if not isinstance(value, list):
+            reader.problem(
+                reader.at(key),
+                "wrong-type",
+                f"`{_dotted(key)}` must be a list",
+                "write one `- item` per line, or [a, b]",
+            )
+            return None
+        return [_check(reader, spec.item, item, (*key, index)) for index, item in enumerate(value)]
+    try:
+        return spec(value)
+    except _Invalid as invalid:
+        reader.problem(reader.at(key), invalid.code, f"`{_dotted(key)}` {invalid.message}", invalid.fix)
+        return None
+
+
+def _dotted(key: Key) -> str:
+    out = ""
+    for part in key:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+# -- building the records -------------------------------------------------------------------------
+def _person(data: Mapping[str, Any] | None) -> Person:
+    return Person(**(data or {}))
+
+
+def _requests(items: list[Any] | None) -> tuple[Request, ...]:
+    return tuple(Request(**item) for item in items or () if item)
+
+
+def _interview(path: str, data: dict[str, Any], notes: str, positions: Positions) -> Interview:
+    reward = data.get("reward") or {}
+    return Interview(
+        path=path,
+        id=data["id"],
+        date=data["date"],
+        user=_person(data.get("user")),
+        requests=_requests(data.get("requests")),
+        published=Published(**(data.get("published") or {})),
+        example=bool(data.get("example")),
+        notes=notes,
+        positions=positions,
+        topic=data["topic"],
+        time=data.get("time"),
+        status=data["status"],
+        interviewers=tuple(data.get("interviewers") or ()),
+        recruited_via=data.get("recruited_via"),
+        recording=Recording(**(data.get("recording") or {})),
+        summary=data.get("summary"),
+        questions=tuple(Question(**q) for q in data.get("questions") or () if q),
+        reward=Reward(**reward) if reward else Reward(),
+        follow_up=FollowUp(**(data.get("follow_up") or {})) if data.get("follow_up") else FollowUp(),
+    )
+
+
+def _note(path: str, data: dict[str, Any], notes: str, positions: Positions) -> Note:
+    return Note(
+        path=path,
+        id=data["id"],
+        date=data["date"],
+        user=_person(data.get("user")),
+        requests=_requests(data.get("requests")),
+        published=Published(**(data.get("published") or {})),
+        example=bool(data.get("example")),
+        notes=notes,
+        positions=positions,
+        received_by=data["received_by"],
+        received_via=data.get("received_via"),
+        feedback=data["feedback"],
+    )
+
+
+def parse(data: bytes | str, path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Parsed:
+    """Read one record. Every problem carries the file, line and column; nothing raises."""
+    reader = _Reader(path)
+    text = ""
+    try:
+        text = reader.decode(data, max_bytes)
+        frontmatter, body, _ = reader.split(text)
+        raw = reader.values(reader.compose(frontmatter))
+    except _Stop:
+        return Parsed(path, None, reader.problems, text)
+    except RecursionError:
+        reader.problem((1, 1), "too-deep", "the fields are nested too deeply", "flatten them")
+        return Parsed(path, None, reader.problems, text)
+    kind = raw.get("kind", "interview")
+    spec = NOTE if kind == "note" else INTERVIEW
+    checked = _check(reader, spec, raw, ())
+    if reader.problems or not isinstance(checked, dict):
+        return Parsed(path, None, reader.problems, text)
+    build = _note if kind == "note" else _interview
+    return Parsed(path, build(path, checked, body, reader.positions), [], text)

@@ -1,0 +1,97 @@
+"""Find and load every record of a repository: the only part of `records/` that touches files."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from feedbackloop.config import Settings
+from feedbackloop.errors import UsageError
+from feedbackloop.records.model import Record
+from feedbackloop.records.parse import Parsed, parse
+from feedbackloop.records.problems import Problem
+from feedbackloop.records.rules import check_across, check_record
+
+
+def git_root(start: Path) -> Path:
+    """The top of the git work tree holding `start`, or `start` itself outside git."""
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return start
+    return Path(found.stdout.strip()) if found.returncode == 0 and found.stdout.strip() else start
+
+
+def record_files(root: Path, settings: Settings) -> list[Path]:
+    """Every interview and note file, in a stable order (README files aside)."""
+    folder = root / settings.interviews_dir
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*.md") if p.name.lower() != "readme.md" and p.is_file())
+
+
+def relative(root: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+@dataclass
+class Repository:
+    """All records of a repository, and every problem found reading and checking them."""
+
+    root: Path
+    settings: Settings
+    parsed: list[Parsed] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def records(self) -> list[Record]:
+        return [p.record for p in self.parsed if p.record is not None]
+
+    def record(self, record_id: str) -> Record:
+        for record in self.records:
+            if record.id == record_id:
+                return record
+        broken = [p for p in self.parsed if p.record is None and record_id in p.path]
+        if broken:
+            raise UsageError(
+                f"{broken[0].path} has problems, so {record_id} cannot be used",
+                f"run `feedbackloop validate {broken[0].path}` and fix what it says",
+            )
+        raise UsageError(f"no interview has the id {record_id}", "run `feedbackloop status` to list them")
+
+    def active(self, include_examples: bool | None = None) -> list[Record]:
+        """The records automation acts on: examples only when the settings or a flag say so."""
+        examples = self.settings.include_examples if include_examples is None else include_examples
+        return [r for r in self.records if examples or not r.example]
+
+
+def load(root: Path, settings: Settings, today: date, files: Iterable[Path] | None = None) -> Repository:
+    """Read and check every record; one bad file never stops the others."""
+    repository = Repository(root, settings)
+    max_bytes = settings.max_file_kib * 1024
+    for path in record_files(root, settings) if files is None else files:
+        name = relative(root, path)
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            problem = Problem(
+                name, 1, 1, "unreadable", f"cannot read the file: {error.strerror}", "check the path"
+            )
+            repository.parsed.append(Parsed(name, None, [problem]))
+            repository.problems.append(problem)
+            continue
+        parsed = parse(data, name, max_bytes=max_bytes)
+        repository.parsed.append(parsed)
+        repository.problems.extend(parsed.problems)
+        if parsed.record is not None:
+            repository.problems.extend(check_record(parsed.record, parsed.text, settings, today))
+    repository.problems.extend(check_across(repository.records))
+    return repository
