@@ -85,10 +85,17 @@ def main() -> None:
     show_default=True,
     help="github prints annotations for pull requests; json a list of problems.",
 )
+@click.option(
+    "--changed",
+    is_flag=True,
+    help="Only the files changed since the base branch (on a pull request, its base commit).",
+)
 @common
-def validate(root: Path | None, today: date | None, paths: tuple[Path, ...], output: str) -> None:
+def validate(
+    root: Path | None, today: date | None, paths: tuple[Path, ...], output: str, changed: bool
+) -> None:
     """Check interview files (all of them, or PATHS)."""
-    run("validate", root, today, paths=paths, output=output)
+    run("validate", root, today, paths=paths, output=output, changed=changed)
 
 
 @main.command()

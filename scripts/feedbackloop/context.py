@@ -8,7 +8,9 @@ from functools import cached_property
 from pathlib import Path
 
 from feedbackloop.config import Environment, Settings, load_settings
-from feedbackloop.records.repo import Repository, git_root, load
+from feedbackloop.git import git_root
+from feedbackloop.records.repo import Repository, load
+from feedbackloop.services.retry import Budget, Policy
 
 
 @dataclass
@@ -16,6 +18,7 @@ class Context:
     root: Path
     env: Environment = field(default_factory=Environment.from_os)
     today: date = field(default_factory=lambda: datetime.now(UTC).date())
+    policy: Policy = field(default_factory=Policy)
 
     @classmethod
     def create(cls, root: Path | None, today: date | None = None, env: Environment | None = None) -> Context:
@@ -25,6 +28,10 @@ class Context:
     @cached_property
     def settings(self) -> Settings:
         return load_settings(self.root)
+
+    @cached_property
+    def budget(self) -> Budget:
+        return Budget(self.settings.api_budget)
 
     @cached_property
     def repository(self) -> Repository:

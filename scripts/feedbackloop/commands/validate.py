@@ -10,6 +10,7 @@ import click
 from feedbackloop import actions
 from feedbackloop.context import Context
 from feedbackloop.errors import FAILED, OK, UsageError
+from feedbackloop.git import changed_files, pull_request_base
 from feedbackloop.records.problems import Problem, as_json, has_errors
 from feedbackloop.records.repo import load, record_files, relative
 
@@ -29,7 +30,13 @@ def _selected(context: Context, paths: Sequence[Path]) -> set[str] | None:
     return chosen
 
 
-def run(context: Context, paths: Sequence[Path], output: str) -> int:
+def run(context: Context, paths: Sequence[Path], output: str, changed: bool = False) -> int:
+    if changed:
+        base = pull_request_base(context.env) or f"origin/{context.settings.branch}"
+        paths = [*paths, *changed_files(context.root, base, context.settings.interviews_dir)]
+        if not paths:
+            click.echo("No interview files changed.")
+            return OK
     chosen = _selected(context, paths)
     known = {relative(context.root, p) for p in record_files(context.root, context.settings)}
     outside = [

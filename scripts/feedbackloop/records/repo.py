@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,17 +13,6 @@ from feedbackloop.records.model import Record
 from feedbackloop.records.parse import Parsed, parse
 from feedbackloop.records.problems import Problem
 from feedbackloop.records.rules import check_across, check_record
-
-
-def git_root(start: Path) -> Path:
-    """The top of the git work tree holding `start`, or `start` itself outside git."""
-    try:
-        found = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, text=True, check=False
-        )
-    except OSError:
-        return start
-    return Path(found.stdout.strip()) if found.returncode == 0 and found.stdout.strip() else start
 
 
 def record_files(root: Path, settings: Settings) -> list[Path]:

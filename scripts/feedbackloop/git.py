@@ -1,0 +1,53 @@
+"""Local git, read only: where the repository is, what a pull request changed, what HEAD holds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from feedbackloop.config import Environment
+from feedbackloop.errors import UsageError
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+
+
+def git_root(start: Path) -> Path:
+    """The top of the git work tree holding `start`, or `start` itself outside git."""
+    try:
+        found = _git(start, "rev-parse", "--show-toplevel")
+    except OSError:
+        return start
+    return Path(found.stdout.strip()) if found.returncode == 0 and found.stdout.strip() else start
+
+
+def rev_parse(root: Path, rev: str) -> str | None:
+    found = _git(root, "rev-parse", "--verify", "--quiet", rev)
+    return found.stdout.strip() if found.returncode == 0 else None
+
+
+def pull_request_base(env: Environment) -> str | None:
+    """The base commit of the pull request in the event file, when running on one."""
+    event_path = env.get("GITHUB_EVENT_PATH")
+    if not event_path:
+        return None
+    try:
+        event = json.loads(Path(event_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    base = (event.get("pull_request") or {}).get("base") or {}
+    sha = base.get("sha")
+    return sha if isinstance(sha, str) and len(sha) == 40 else None
+
+
+def changed_files(root: Path, base: str, folder: str) -> list[Path]:
+    """Files under `folder` added or modified between the merge base of `base` and HEAD."""
+    found = _git(root, "diff", "--name-only", "--diff-filter=d", "-z", f"{base}...HEAD", "--", folder)
+    if found.returncode != 0:
+        raise UsageError(
+            f"git cannot compare with {base}: {found.stderr.strip()}",
+            "fetch the base branch (actions/checkout with fetch-depth: 0), or pass files to validate",
+        )
+    return [root / name for name in found.stdout.split("\0") if name.endswith(".md")]
