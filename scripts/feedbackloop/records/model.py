@@ -1,7 +1,8 @@
 """The records: an interview, and a feedback note received outside a call. Frozen, typed, no I/O.
 
 Field names are the contract of DESIGN.md ("The record"). `Positions` maps a key path such as
-("requests", 0, "title") to where its value starts in the file, so every rule can say file:line:col.
+("requests", 0, "title") to where its value starts in the file, so every rule can say file:line:col;
+records do not keep them (10,000 records would carry 100 MB of positions nobody reads).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 Key = tuple[str | int, ...]
 Where = tuple[int, int]  # 1-based line and column
@@ -25,22 +26,30 @@ RECEIVED_VIA = ("slack", "email", "support", "community", "social", "event", "ca
 
 @dataclass(eq=False, slots=True)
 class Positions:
-    """Where each key and value of a record's frontmatter starts (1-based line, column)."""
+    """Where each key and value of a record's frontmatter starts (1-based line, column).
 
-    values: dict[Key, Where] = field(default_factory=dict)
-    keys: dict[Key, Where] = field(default_factory=dict)
+    It holds the YAML parser's marks (anything with 0-based `line` and `column`) and turns them into
+    file positions only when asked: most records never need one."""
+
+    values: dict[Key, Any] = field(default_factory=dict)
+    keys: dict[Key, Any] = field(default_factory=dict)
+    base_line: int = 0  # the file line just before the frontmatter's first line, 0-based
     frontmatter_end: int = 1  # the line of the closing `---`
+
+    def _where(self, mark: Any) -> Where:
+        return (self.base_line + mark.line + 1, mark.column + 1)
 
     def of(self, key: Key) -> Where:
         """Where `key`'s value is, or its nearest enclosing key that exists, or the top of the file."""
         while key:
             if key in self.values:
-                return self.values[key]
+                return self._where(self.values[key])
             key = key[:-1]
         return (1, 1)
 
     def key(self, key: Key) -> Where:
-        return self.keys.get(key) or self.of(key)
+        mark = self.keys.get(key)
+        return self._where(mark) if mark is not None else self.of(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +129,6 @@ class _Record:
     published: Published = Published()
     example: bool = False
     notes: str = ""  # the markdown body
-    positions: Positions = field(default_factory=Positions, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

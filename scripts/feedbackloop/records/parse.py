@@ -74,6 +74,7 @@ class Parsed:
     record: Record | None
     problems: list[Problem]
     text: str = ""
+    positions: Positions | None = None
 
 
 class _Stop(Exception):
@@ -148,7 +149,7 @@ class _Reader:
                 "the frontmatter has no closing `---` line",
                 "end the YAML fields with a line of `---` before the notes",
             )
-        self.base_line = text.count("\n", 0, first.end())
+        self.base_line = self.positions.base_line = text.count("\n", 0, first.end())
         end_line = text.count("\n", 0, second.start()) + 1
         self.positions.frontmatter_end = end_line
         body_start = second.end() + 1 if text[second.end() : second.end() + 1] == "\n" else second.end()
@@ -201,7 +202,7 @@ class _Reader:
                     "write the value out in full",
                 )
             seen.add(id(node))
-            values_at[key] = self.where(node.start_mark)
+            values_at[key] = node.start_mark
             if node.tag not in (_STR, _SEQ, _MAP):
                 self.stop(
                     self.where(node.start_mark),
@@ -231,14 +232,14 @@ class _Reader:
                     )
                 name = str(key_node.value)
                 if name in mapping:
-                    first = keys_at[(*key, name)][0]
+                    first = self.positions.key((*key, name))[0]
                     self.stop(
                         self.where(key_node.start_mark),
                         "duplicate-key",
                         f"`{name}` is set twice (first on line {first})",
                         "keep one of them",
                     )
-                keys_at[(*key, name)] = self.where(key_node.start_mark)
+                keys_at[(*key, name)] = key_node.start_mark
                 mapping[name] = walk(value_node, (*key, name))
             return mapping
 
@@ -518,7 +519,7 @@ def _requests(items: list[Any] | None) -> tuple[Request, ...]:
     return tuple(Request(**item) for item in items or () if item)
 
 
-def _interview(path: str, data: dict[str, Any], notes: str, positions: Positions) -> Interview:
+def _interview(path: str, data: dict[str, Any], notes: str) -> Interview:
     reward = data.get("reward") or {}
     return Interview(
         path=path,
@@ -529,7 +530,6 @@ def _interview(path: str, data: dict[str, Any], notes: str, positions: Positions
         published=Published(**(data.get("published") or {})),
         example=bool(data.get("example")),
         notes=notes,
-        positions=positions,
         topic=data["topic"],
         time=data.get("time"),
         status=data["status"],
@@ -543,7 +543,7 @@ def _interview(path: str, data: dict[str, Any], notes: str, positions: Positions
     )
 
 
-def _note(path: str, data: dict[str, Any], notes: str, positions: Positions) -> Note:
+def _note(path: str, data: dict[str, Any], notes: str) -> Note:
     return Note(
         path=path,
         id=data["id"],
@@ -553,7 +553,6 @@ def _note(path: str, data: dict[str, Any], notes: str, positions: Positions) -> 
         published=Published(**(data.get("published") or {})),
         example=bool(data.get("example")),
         notes=notes,
-        positions=positions,
         received_by=data["received_by"],
         received_via=data.get("received_via"),
         feedback=data["feedback"],
@@ -577,6 +576,6 @@ def parse(data: bytes | str, path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -
     spec = NOTE if kind == "note" else INTERVIEW
     checked = _check(reader, spec, raw, ())
     if reader.problems or not isinstance(checked, dict):
-        return Parsed(path, None, reader.problems, text)
+        return Parsed(path, None, reader.problems, text, reader.positions)
     build = _note if kind == "note" else _interview
-    return Parsed(path, build(path, checked, body, reader.positions), [], text)
+    return Parsed(path, build(path, checked, body), [], text, reader.positions)

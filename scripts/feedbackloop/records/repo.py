@@ -9,7 +9,7 @@ from pathlib import Path
 
 from feedbackloop.config import Settings
 from feedbackloop.errors import UsageError
-from feedbackloop.records.model import Record
+from feedbackloop.records.model import Key, Record, Where
 from feedbackloop.records.parse import Parsed, parse
 from feedbackloop.records.problems import Problem
 from feedbackloop.records.rules import check_across, check_record
@@ -24,10 +24,14 @@ def record_files(root: Path, settings: Settings) -> list[Path]:
 
 
 def relative(root: Path, path: Path) -> str:
+    """`path` relative to the root, with forward slashes, as records and problems name files."""
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return path.relative_to(root).as_posix()
     except ValueError:
-        return path.as_posix()
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
 
 
 @dataclass
@@ -55,6 +59,14 @@ class Repository:
             )
         raise UsageError(f"no interview has the id {record_id}", "run `feedbackloop status` to list them")
 
+    def locate(self, record: Record, key: Key) -> Where:
+        """Where `key` is in `record`'s file, read again."""
+        try:
+            parsed = parse((self.root / record.path).read_bytes(), record.path)
+        except OSError:
+            return (1, 1)
+        return parsed.positions.of(key) if parsed.positions else (1, 1)
+
     def active(self, include_examples: bool | None = None) -> list[Record]:
         """The records automation acts on: examples only when the settings or a flag say so."""
         examples = self.settings.include_examples if include_examples is None else include_examples
@@ -77,9 +89,12 @@ def load(root: Path, settings: Settings, today: date, files: Iterable[Path] | No
             repository.problems.append(problem)
             continue
         parsed = parse(data, name, max_bytes=max_bytes)
-        repository.parsed.append(parsed)
         repository.problems.extend(parsed.problems)
-        if parsed.record is not None:
-            repository.problems.extend(check_record(parsed.record, parsed.text, settings, today))
-    repository.problems.extend(check_across(repository.records))
+        if parsed.record is not None and parsed.positions is not None:
+            repository.problems.extend(
+                check_record(parsed.record, parsed.positions, parsed.text, settings, today)
+            )
+        # Keep the record, not its text and positions: they are re-read in the rare case they are needed.
+        repository.parsed.append(Parsed(name, parsed.record, parsed.problems))
+    repository.problems.extend(check_across(repository.records, repository.locate))
     return repository

@@ -6,12 +6,12 @@ The parser checked shapes and types; these check meaning. Pure functions of reco
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import PurePosixPath
 
 from feedbackloop.config import Settings, suggest
-from feedbackloop.records.model import Interview, Key, Record
+from feedbackloop.records.model import Interview, Key, Positions, Record, Where
 from feedbackloop.records.problems import Problem
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -22,12 +22,13 @@ _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
 class _Rules:
-    def __init__(self, record: Record) -> None:
+    def __init__(self, record: Record, positions: Positions) -> None:
         self.record = record
+        self.positions = positions
         self.problems: list[Problem] = []
 
     def error(self, key: Key, code: str, message: str, fix: str = "", *, warning: bool = False) -> None:
-        line, column = self.record.positions.of(key)
+        line, column = self.positions.of(key)
         self.problems.append(
             Problem(self.record.path, line, column, code, message, fix, "warning" if warning else "error")
         )
@@ -46,8 +47,11 @@ def expected_path(record: Record, settings: Settings) -> str:
     return f"{settings.interviews_dir}/{record.date.year}/{record.id}.md"
 
 
-def check_record(record: Record, text: str, settings: Settings, today: date) -> list[Problem]:
-    rules = _Rules(record)
+def check_record(
+    record: Record, positions: Positions, text: str, settings: Settings, today: date
+) -> list[Problem]:
+    """The rules of one record; `positions` and `text` come from reading it."""
+    rules = _Rules(record, positions)
     _identity(rules, settings)
     _people(rules, settings)
     _requests(rules, today)
@@ -188,12 +192,12 @@ def _interview(rules: _Rules, interview: Interview, today: date) -> None:
                 "a completed interview needs notes below the frontmatter",
                 "write the interview notes after the closing `---`",
             )
-            rules.problems[-1] = _at_body(rules.problems[-1], interview)
+            rules.problems[-1] = _at_body(rules.problems[-1], rules.positions)
         if not interview.interviewers:
             rules.error(
                 ("status",), "missing-key", "a completed interview needs `interviewers`", "list their logins"
             )
-        if "reward" not in {k[0] for k in interview.positions.values if k}:
+        if ("reward",) not in rules.positions.values:
             rules.error(
                 ("status",),
                 "missing-key",
@@ -273,13 +277,13 @@ def _reward(rules: _Rules, interview: Interview, today: date) -> None:
             )
 
 
-def _at_body(problem: Problem, record: Record) -> Problem:
-    line = record.positions.frontmatter_end + 1
+def _at_body(problem: Problem, positions: Positions) -> Problem:
+    line = positions.frontmatter_end + 1
     return Problem(problem.path, line, 1, problem.code, problem.message, problem.fix, problem.severity)
 
 
 def _emails(rules: _Rules, text: str, settings: Settings) -> None:
-    if settings.allow_emails:
+    if settings.allow_emails or "@" not in text:
         return
     for number, line in enumerate(text.splitlines(), start=1):
         for found in EMAIL.finditer(line):
@@ -295,12 +299,17 @@ def _emails(rules: _Rules, text: str, settings: Settings) -> None:
             )
 
 
-def check_across(records: Sequence[Record]) -> Iterator[Problem]:
-    """Rules that need every record: unique ids; one merch reward per person."""
+Locate = Callable[[Record, Key], Where]
+
+
+def check_across(records: Sequence[Record], locate: Locate) -> Iterator[Problem]:
+    """Rules that need every record: unique ids; one merch reward per person.
+
+    `locate` finds a key's line again (by re-reading that one file): problems here are rare."""
     first: dict[str, Record] = {}
     for record in records:
         if record.id in first:
-            line, column = record.positions.of(("id",))
+            line, column = locate(record, ("id",))
             yield Problem(
                 record.path,
                 line,
@@ -311,10 +320,10 @@ def check_across(records: Sequence[Record]) -> Iterator[Problem]:
             )
         else:
             first[record.id] = record
-    yield from _merch_twice(r for r in records if isinstance(r, Interview))
+    yield from _merch_twice((r for r in records if isinstance(r, Interview)), locate)
 
 
-def _merch_twice(interviews: Iterable[Interview]) -> Iterator[Problem]:
+def _merch_twice(interviews: Iterable[Interview], locate: Locate) -> Iterator[Problem]:
     merch: dict[str, Interview] = {}
     counted = ("pending", "issued", "sent")
     for interview in sorted(interviews, key=lambda i: (i.date, i.id)):
@@ -325,7 +334,7 @@ def _merch_twice(interviews: Iterable[Interview]) -> Iterator[Problem]:
         if earlier is None:
             merch[profile] = interview
             continue
-        line, column = interview.positions.of(("reward", "kind"))
+        line, column = locate(interview, ("reward", "kind"))
         yield Problem(
             interview.path,
             line,
