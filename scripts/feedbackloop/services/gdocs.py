@@ -1,0 +1,142 @@
+"""Google Docs through httpx: read a document's named ranges, and append or rewrite an entry.
+
+An entry is held by a named range, so it is found again (one `documents.get` per run) and rewritten in
+place. Every batch names the revision it was computed from: if someone edits the doc meanwhile, Docs
+refuses the batch, nothing is applied (a batch is atomic), and the caller reads the doc again.
+Indexes are UTF-16 code units, as Docs counts them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from feedbackloop.services.http import JsonService
+from feedbackloop.services.retry import Budget, Policy, ServiceError
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass
+class Document:
+    doc_id: str
+    revision: str
+    end: int  # the body's end index (after its final newline)
+    ranges: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    runs: list[tuple[int, str]] = field(default_factory=list)  # (start index, text) of every text run
+
+    def text(self, start: int, end: int) -> str:
+        """The body text between two indexes."""
+        out = []
+        for run_start, content in self.runs:
+            encoded = content.encode("utf-16-le")
+            run_end = run_start + len(encoded) // 2
+            if run_end <= start or run_start >= end:
+                continue
+            a, b = max(start, run_start) - run_start, min(end, run_end) - run_start
+            out.append(encoded[a * 2 : b * 2].decode("utf-16-le", "replace"))
+        return "".join(out)
+
+    def span(self, name: str) -> tuple[int, int] | None:
+        found = self.ranges.get(name)
+        if not found:
+            return None
+        return min(s for s, _ in found), max(e for _, e in found)
+
+    @property
+    def last_paragraph_empty(self) -> bool:
+        return self.text(self.end - 2, self.end - 1) in ("", "\n") if self.end > 2 else True
+
+
+def parse_document(doc_id: str, raw: dict[str, Any]) -> Document:
+    content = raw.get("body", {}).get("content", [])
+    end = max((int(e.get("endIndex", 1)) for e in content), default=2)
+    runs = []
+    for element in content:
+        for part in (element.get("paragraph") or {}).get("elements", []):
+            run = part.get("textRun")
+            if run is not None:
+                runs.append((int(part.get("startIndex", 0)), str(run.get("content", ""))))
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    for name, group in (raw.get("namedRanges") or {}).items():
+        for named in group.get("namedRanges", []):
+            for span in named.get("ranges", []):
+                ranges.setdefault(name, []).append((int(span.get("startIndex", 0)), int(span["endIndex"])))
+    return Document(doc_id, str(raw.get("revisionId", "")), end, ranges, runs)
+
+
+def append_requests(document: Document, name: str, text: str) -> list[dict[str, Any]]:
+    """Insert `text` as the doc's last paragraphs and hold it with the named range `name`."""
+    at = document.end - 1  # before the body's final newline, which cannot move
+    lead = "" if document.last_paragraph_empty else "\n"
+    start = at + utf16_len(lead)
+    return [
+        {"insertText": {"location": {"index": at}, "text": lead + text}},
+        {
+            "createNamedRange": {
+                "name": name,
+                "range": {"startIndex": start, "endIndex": start + utf16_len(text)},
+            }
+        },
+    ]
+
+
+def replace_requests(start: int, end: int, name: str, text: str) -> list[dict[str, Any]]:
+    """Rewrite the span of the named range `name` with `text`, and hold the new text by the same name."""
+    return [
+        {"deleteNamedRange": {"name": name}},
+        {"deleteContentRange": {"range": {"startIndex": start, "endIndex": end}}},
+        {"insertText": {"location": {"index": start}, "text": text}},
+        {
+            "createNamedRange": {
+                "name": name,
+                "range": {"startIndex": start, "endIndex": start + utf16_len(text)},
+            }
+        },
+    ]
+
+
+def delete_requests(start: int, end: int, name: str) -> list[dict[str, Any]]:
+    return [
+        {"deleteNamedRange": {"name": name}},
+        {"deleteContentRange": {"range": {"startIndex": start, "endIndex": end}}},
+    ]
+
+
+class StaleRevision(ServiceError):
+    """Someone changed the document since it was read: read it again."""
+
+
+class GoogleDocs(JsonService):
+    name = "google-docs"
+
+    def __init__(self, token: str, api_url: str, policy: Policy, budget: Budget) -> None:
+        base = api_url if api_url.endswith("/") else api_url + "/"
+        super().__init__(base, {"Authorization": f"Bearer {token}"}, policy, budget)
+
+    def document(self, doc_id: str) -> Document:
+        response = self.request("GET", f"v1/documents/{doc_id}", what="read the Google Doc")
+        return parse_document(doc_id, response.json())
+
+    def batch_update(self, document: Document, requests: list[dict[str, Any]]) -> str:
+        """Apply `requests` atomically, if the doc is still at the revision read; the new revision."""
+        body = {"requests": requests, "writeControl": {"requiredRevisionId": document.revision}}
+        # Idempotent by the revision check: a batch that went through cannot apply twice.
+        try:
+            response = self.request(
+                "POST",
+                f"v1/documents/{document.doc_id}:batchUpdate",
+                what="update the Google Doc",
+                json=body,
+                idempotent=True,
+            )
+        except ServiceError as error:
+            if error.status == 400 and "revision" in error.message.lower():
+                raise StaleRevision(
+                    self.name, "the doc changed while it was being updated", "", 400
+                ) from None
+            raise
+        write_control = response.json().get("writeControl") or {}
+        return str(write_control.get("requiredRevisionId", ""))

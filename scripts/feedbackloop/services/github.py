@@ -1,0 +1,359 @@
+"""GitHub, through PyGithub: issues, comments, the git data API for write-backs, pull requests.
+
+Thin: every method is one request (or one page), returns plain values, and goes through the shared
+retries and budget. PyGithub's own retries and write throttling are off: they sleep for real and hide
+requests from the budget; `services.retry` does both instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import requests
+from github import Auth, Github, GithubException
+from github.GithubObject import NotSet
+
+from feedbackloop.services.retry import Budget, Failure, Policy, ServiceError, call, retry_after_seconds
+
+T = TypeVar("T")
+
+PER_PAGE = 100
+SERVICE = "github"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    repo: str
+    number: int
+    url: str  # the html_url people open
+    title: str
+    body: str
+    state: str  # open | closed
+    state_reason: str | None
+    closed_at: datetime | None
+    labels: tuple[str, ...] = ()
+    is_pull_request: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    id: int
+    url: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class PullRequest:
+    number: int
+    url: str
+    head: str
+    state: str
+    draft: bool
+    body: str
+
+
+def _issue(repo: str, raw: Any) -> Issue:
+    return Issue(
+        repo=repo,
+        number=raw.number,
+        url=raw.html_url,
+        title=raw.title,
+        body=raw.body or "",
+        state=raw.state,
+        state_reason=getattr(raw, "state_reason", None),
+        closed_at=raw.closed_at,
+        labels=tuple(label.name for label in raw.labels),
+        is_pull_request=raw.pull_request is not None,
+    )
+
+
+def _pull(raw: Any) -> PullRequest:
+    return PullRequest(raw.number, raw.html_url, raw.head.ref, raw.state, bool(raw.draft), raw.body or "")
+
+
+class GitHub:
+    def __init__(self, token: str, api_url: str, policy: Policy, budget: Budget) -> None:
+        self.policy = policy
+        self.budget = budget
+        self.client = Github(
+            base_url=api_url.rstrip("/"),
+            auth=Auth.Token(token),
+            timeout=int(policy.timeout),
+            per_page=PER_PAGE,
+            retry=None,
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+            lazy=True,
+        )
+
+    # -- the shared wrapper ----------------------------------------------------------------------
+    def _classify(self, error: Exception) -> Failure | None:
+        if isinstance(error, GithubException):
+            status = error.status
+            headers = error.headers or {}
+            if "x-ratelimit-remaining" in headers:
+                self.budget.rate_left[SERVICE] = int(headers["x-ratelimit-remaining"])
+            message = (
+                (error.data or {}).get("message", "") if isinstance(error.data, dict) else str(error.data)
+            )
+            limited = status == 429 or (
+                status == 403 and ("rate limit" in message.lower() or "retry-after" in headers)
+            )
+            wait = retry_after_seconds(headers, self.policy.clock()) if limited else None
+            if limited and wait is None:
+                wait = 60.0  # a secondary rate limit without a hint: GitHub asks for at least a minute
+            return Failure(
+                status,
+                f"HTTP {status}: {message}".rstrip(": "),
+                wait,
+                transient=limited or status >= 500,
+                fix=_fix(status),
+            )
+        if isinstance(error, requests.exceptions.RequestException):
+            return Failure(None, f"no answer ({type(error).__name__})")
+        return None
+
+    def _call(self, what: str, fn: Callable[[], T], *, idempotent: bool) -> T:
+        result = call(
+            fn,
+            service=SERVICE,
+            what=what,
+            classify=self._classify,
+            policy=self.policy,
+            budget=self.budget,
+            idempotent=idempotent,
+        )
+        remaining, _ = self.client.rate_limiting
+        if remaining >= 0:
+            self.budget.rate_left[SERVICE] = remaining
+        return result
+
+    def _unless(self, status: int, what: str, fn: Callable[[], T], *, idempotent: bool = True) -> T | None:
+        """`fn`'s result, or None when GitHub answers `status` (a 404 that means "not there")."""
+        try:
+            return self._call(what, fn, idempotent=idempotent)
+        except ServiceError as error:
+            if error.status == status:
+                return None
+            raise
+
+    def _repo(self, repo: str) -> Any:
+        return self.client.get_repo(repo, lazy=True)
+
+    def _pages(self, what: str, listing: Any) -> list[Any]:
+        """Every item of a paginated listing, one counted request per page."""
+        items: list[Any] = []
+        page = 0
+        while True:
+            fetch: Callable[[], list[Any]] = functools.partial(listing.get_page, page)
+            batch = self._call(f"{what} (page {page + 1})", fetch, idempotent=True)
+            items.extend(batch)
+            if len(batch) < PER_PAGE:
+                return items
+            page += 1
+
+    # -- issues ----------------------------------------------------------------------------------
+    def labeled_issues(
+        self, repo: str, label: str, since: datetime | None = None, state: str = "all"
+    ) -> list[Issue]:
+        """Issues (not pull requests) with `label`, updated since `since`: one request per 100."""
+        listing = self._repo(repo).get_issues(
+            labels=[label], state=state, since=since or NotSet, sort="created", direction="asc"
+        )
+        return [_issue(repo, raw) for raw in self._pages(f"list {repo} issues labelled {label}", listing)]
+
+    def create_issue(self, repo: str, title: str, body: str, labels: list[str]) -> Issue:
+        raw = self._call(
+            f"file an issue in {repo}",
+            lambda: self._repo(repo).create_issue(title=title, body=body, labels=labels),
+            idempotent=False,
+        )
+        return _issue(repo, raw)
+
+    def get_issue(self, repo: str, number: int) -> Issue:
+        raw = self._call(f"read {repo}#{number}", lambda: self._repo(repo).get_issue(number), idempotent=True)
+        return _issue(repo, raw)
+
+    def edit_issue(self, repo: str, number: int, **fields: Any) -> None:
+        """Set fields of an issue (title, body, state, state_reason, labels); repeating it is harmless."""
+        self._call(
+            f"edit {repo}#{number}",
+            lambda: self.client.requester.requestJsonAndCheck(
+                "PATCH", f"/repos/{repo}/issues/{number}", input=fields
+            ),
+            idempotent=True,
+        )
+
+    def comments(self, repo: str, number: int) -> list[Comment]:
+        listing = self._repo(repo).get_issue(number).get_comments()
+        raws = self._pages(f"list comments of {repo}#{number}", listing)
+        return [Comment(raw.id, raw.html_url, raw.body or "") for raw in raws]
+
+    def create_comment(self, repo: str, number: int, body: str) -> Comment:
+        raw = self._call(
+            f"comment on {repo}#{number}",
+            lambda: self._repo(repo).get_issue(number).create_comment(body),
+            idempotent=False,
+        )
+        return Comment(raw.id, raw.html_url, raw.body or "")
+
+    def edit_comment(self, repo: str, comment_id: int, body: str) -> None:
+        self._call(
+            f"edit a comment in {repo}",
+            lambda: self.client.requester.requestJsonAndCheck(
+                "PATCH", f"/repos/{repo}/issues/comments/{comment_id}", input={"body": body}
+            ),
+            idempotent=True,
+        )
+
+    def delete_comment(self, repo: str, comment_id: int) -> None:
+        self._unless(
+            404,  # already gone is what was wanted
+            f"delete a comment in {repo}",
+            lambda: self.client.requester.requestJsonAndCheck(
+                "DELETE", f"/repos/{repo}/issues/comments/{comment_id}"
+            ),
+        )
+
+    def assign(self, repo: str, number: int, logins: list[str]) -> None:
+        self._call(
+            f"assign {repo}#{number}",
+            lambda: self.client.requester.requestJsonAndCheck(
+                "POST", f"/repos/{repo}/issues/{number}/assignees", input={"assignees": logins}
+            ),
+            idempotent=True,
+        )
+
+    # -- git data: one commit without a checkout's credentials ----------------------------------
+    def branch_head(self, repo: str, branch: str) -> str | None:
+        found = self._unless(
+            404,
+            f"read {repo} {branch}",
+            lambda: self.client.requester.requestJsonAndCheck("GET", f"/repos/{repo}/git/ref/heads/{branch}"),
+        )
+        return str(found[1]["object"]["sha"]) if found else None
+
+    def commit_tree(self, repo: str, commit: str) -> str:
+        _, data = self._call(
+            f"read commit {commit[:7]}",
+            lambda: self.client.requester.requestJsonAndCheck("GET", f"/repos/{repo}/git/commits/{commit}"),
+            idempotent=True,
+        )
+        return str(data["tree"]["sha"])
+
+    def file_text(self, repo: str, path: str, ref: str) -> str | None:
+        found = self._unless(
+            404,
+            f"read {path}",
+            lambda: self.client.requester.requestJsonAndCheck(
+                "GET", f"/repos/{repo}/contents/{path}", parameters={"ref": ref}
+            ),
+        )
+        return base64.b64decode(found[1]["content"]).decode("utf-8") if found else None
+
+    def create_commit(
+        self, repo: str, base_tree: str, parent: str, files: dict[str, str], message: str
+    ) -> str:
+        """A tree with `files` changed on top of `base_tree`, and a commit of it: two requests.
+
+        Creating objects is idempotent in git (same content, same id), so these may be retried."""
+        entries = [
+            {"path": path, "mode": "100644", "type": "blob", "content": text} for path, text in files.items()
+        ]
+        _, tree = self._call(
+            "write a tree",
+            lambda: self.client.requester.requestJsonAndCheck(
+                "POST", f"/repos/{repo}/git/trees", input={"base_tree": base_tree, "tree": entries}
+            ),
+            idempotent=True,
+        )
+        _, commit = self._call(
+            "write a commit",
+            lambda: self.client.requester.requestJsonAndCheck(
+                "POST",
+                f"/repos/{repo}/git/commits",
+                input={"message": message, "tree": tree["sha"], "parents": [parent]},
+            ),
+            idempotent=True,
+        )
+        return str(commit["sha"])
+
+    def move_branch(self, repo: str, branch: str, commit: str) -> bool:
+        """Fast-forward `branch` to `commit`; False when someone pushed meanwhile (not a fast forward)."""
+        moved = self._unless(
+            422,
+            f"update {branch}",
+            lambda: self.client.requester.requestJsonAndCheck(
+                "PATCH", f"/repos/{repo}/git/refs/heads/{branch}", input={"sha": commit, "force": False}
+            ),
+        )
+        return moved is not None
+
+    def create_branch(self, repo: str, branch: str, commit: str) -> bool:
+        """Create `branch` at `commit`; False when it already exists."""
+        created = self._unless(
+            422,
+            f"create branch {branch}",
+            lambda: self.client.requester.requestJsonAndCheck(
+                "POST", f"/repos/{repo}/git/refs", input={"ref": f"refs/heads/{branch}", "sha": commit}
+            ),
+        )
+        return created is not None
+
+    # -- pull requests ---------------------------------------------------------------------------
+    def pulls_for_commit(self, repo: str, commit: str) -> list[PullRequest]:
+        _, data = self._call(
+            f"find the pull request of {commit[:7]}",
+            lambda: self.client.requester.requestJsonAndCheck("GET", f"/repos/{repo}/commits/{commit}/pulls"),
+            idempotent=True,
+        )
+        return [
+            PullRequest(
+                p["number"],
+                p["html_url"],
+                p["head"]["ref"],
+                p["state"],
+                bool(p.get("draft")),
+                p["body"] or "",
+            )
+            for p in data
+        ]
+
+    def find_pull(self, repo: str, owner: str, branch: str) -> PullRequest | None:
+        listing = self._repo(repo).get_pulls(state="all", head=f"{owner}:{branch}")
+        found = self._call(f"find the pull request of {branch}", lambda: listing.get_page(0), idempotent=True)
+        return _pull(found[0]) if found else None
+
+    def create_pull(self, repo: str, title: str, body: str, head: str, base: str, draft: bool) -> PullRequest:
+        raw = self._call(
+            f"open a pull request in {repo}",
+            lambda: self._repo(repo).create_pull(title=title, body=body, head=head, base=base, draft=draft),
+            idempotent=False,
+        )
+        return _pull(raw)
+
+    def edit_pull(self, repo: str, number: int, **fields: Any) -> None:
+        self._call(
+            f"edit pull request #{number}",
+            lambda: self.client.requester.requestJsonAndCheck(
+                "PATCH", f"/repos/{repo}/pulls/{number}", input=fields
+            ),
+            idempotent=True,
+        )
+
+
+def _fix(status: int) -> str:
+    if status == 401:
+        return "GITHUB_TOKEN is not valid: check the secret"
+    if status == 403:
+        return "the token lacks a permission: the workflow needs `issues: write` and `contents: write`"
+    if status == 404:
+        return "the repository or issue does not exist, or the token cannot see it"
+    if status == 422:
+        return "GitHub refused the content: see the message"
+    return "GitHub is failing: run again later"

@@ -1,0 +1,69 @@
+"""Google credentials: a ready access token, or google-auth's credentials from a key file.
+
+`GOOGLE_OAUTH_ACCESS_TOKEN` is used as it is. Otherwise `GOOGLE_APPLICATION_CREDENTIALS` names a
+service-account key (its own `token_uri` is honoured) or an `external_account` file from workload
+identity federation; google-auth exchanges it for a token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from feedbackloop.config import Environment
+from feedbackloop.errors import FeedbackloopError
+from feedbackloop.services.retry import Budget, Failure, Policy, call
+
+DOCS_SCOPE = "https://www.googleapis.com/auth/documents"
+CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar.events"
+
+MISSING = "GOOGLE_APPLICATION_CREDENTIALS or GOOGLE_OAUTH_ACCESS_TOKEN"
+
+
+def configured(env: Environment) -> bool:
+    return bool(env.get("GOOGLE_OAUTH_ACCESS_TOKEN") or env.get("GOOGLE_APPLICATION_CREDENTIALS"))
+
+
+def access_token(env: Environment, scopes: Sequence[str], policy: Policy, budget: Budget) -> str:
+    """A bearer token for Google's APIs, from the environment only."""
+    ready = env.get("GOOGLE_OAUTH_ACCESS_TOKEN")
+    if ready:
+        return ready
+    path = env.get("GOOGLE_APPLICATION_CREDENTIALS")
+    if not path:
+        raise FeedbackloopError(f"no Google credentials: set {MISSING}")
+    import google.auth
+    import google.auth.exceptions
+    import google.auth.transport.requests
+
+    try:
+        credentials, _ = google.auth.load_credentials_from_file(path, scopes=list(scopes))  # type: ignore[no-untyped-call]
+    except google.auth.exceptions.DefaultCredentialsError as error:
+        raise FeedbackloopError(
+            f"GOOGLE_APPLICATION_CREDENTIALS does not name a usable key file: {error}",
+            "point it at a service-account key or an external_account (workload identity) file",
+        ) from None
+
+    def classify(error: Exception) -> Failure | None:
+        if isinstance(error, google.auth.exceptions.TransportError):
+            return Failure(None, "the token endpoint did not answer")
+        if isinstance(error, google.auth.exceptions.RefreshError):
+            retryable = bool(getattr(error, "retryable", False))
+            return Failure(
+                503 if retryable else 400,
+                f"could not get an access token: {error.args[0] if error.args else error}",
+                transient=retryable,
+                fix="check the key (is it revoked?) and that the account may use the Docs and Calendar APIs",
+            )
+        return None
+
+    request = google.auth.transport.requests.Request()
+    call(
+        lambda: credentials.refresh(request),
+        service="google-auth",
+        what="get a Google access token",
+        classify=classify,
+        policy=policy,
+        budget=budget,
+        idempotent=True,
+    )
+    return str(credentials.token)
