@@ -35,21 +35,28 @@ class Positions:
     keys: dict[Key, Any] = field(default_factory=dict)
     base_line: int = 0  # the file line just before the frontmatter's first line, 0-based
     frontmatter_end: int = 1  # the line of the closing `---`
+    # YAML (1.1, libyaml) also breaks lines at U+2028, U+2029, U+0085 and a lone CR; a file's lines
+    # do not. When the frontmatter holds one: for each YAML line, its frontmatter line and column offset.
+    yaml_lines: tuple[tuple[int, int], ...] = ()
 
-    def _where(self, mark: Any) -> Where:
+    def place(self, mark: Any) -> Where:
+        """The file's line and column of a YAML mark (0-based line and column in the frontmatter)."""
+        if mark.line < len(self.yaml_lines):
+            line, offset = self.yaml_lines[mark.line]
+            return (self.base_line + line + 1, offset + mark.column + 1)
         return (self.base_line + mark.line + 1, mark.column + 1)
 
     def of(self, key: Key) -> Where:
         """Where `key`'s value is, or its nearest enclosing key that exists, or the top of the file."""
         while key:
             if key in self.values:
-                return self._where(self.values[key])
+                return self.place(self.values[key])
             key = key[:-1]
         return (1, 1)
 
     def key(self, key: Key) -> Where:
         mark = self.keys.get(key)
-        return self._where(mark) if mark is not None else self.of(key)
+        return self.place(mark) if mark is not None else self.of(key)
 
 
 @dataclass(frozen=True, slots=True)

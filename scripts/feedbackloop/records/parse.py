@@ -50,6 +50,22 @@ _STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.o
 _TAG_OF = {yaml.ScalarNode: _STR, yaml.SequenceNode: _SEQ, yaml.MappingNode: _MAP}
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 
+_ODD_BREAK = re.compile("[\x85\u2028\u2029]|\r(?!\n)")
+_YAML_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def _yaml_lines(frontmatter: str) -> tuple[tuple[int, int], ...]:
+    """For each line as YAML counts them, the frontmatter line it is on and where on it it starts."""
+    lines, line, line_start = [(0, 0)], 0, 0
+    for found in _YAML_BREAK.finditer(frontmatter):
+        if found.group()[-1] == "\n":
+            line, line_start = line + 1, found.end()
+            lines.append((line, 0))
+        else:
+            lines.append((line, found.end() - line_start))
+    return tuple(lines)
+
+
 _BaseLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -87,6 +103,7 @@ class _Reader:
         self.problems: list[Problem] = []
         self.positions = Positions()
         self.base_line = 0
+        self.frontmatter = ""
 
     # -- reporting -------------------------------------------------------------------------------
     def problem(self, where: Where, code: str, message: str, fix: str = "") -> None:
@@ -107,7 +124,7 @@ class _Reader:
             self.stop(
                 (1, 1),
                 "too-large",
-                f"the file is {len(data) // 1024} KiB, over the {max_bytes // 1024} KiB limit",
+                f"the file is {-(-len(data) // 1024)} KiB, over the {max_bytes / 1024:g} KiB limit",
                 "keep long material (transcripts, exports) out of the file and link to it",
             )
         if not data.strip():
@@ -126,8 +143,9 @@ class _Reader:
         if text.startswith("\ufeff"):
             text = text[1:]
         if "\x00" in text:
-            line = text.count("\n", 0, text.index("\x00")) + 1
-            self.stop((line, 1), "binary", "the file contains a NUL character", "save it as plain text")
+            at = text.index("\x00")
+            line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+            self.stop((line, column), "binary", "the file contains a NUL character", "save it as plain text")
         return text
 
     def split(self, text: str) -> tuple[str, str, int]:
@@ -157,14 +175,22 @@ class _Reader:
 
     # -- YAML to plain values with positions ---------------------------------------------------
     def compose(self, frontmatter: str) -> yaml.Node:
+        self.frontmatter = frontmatter
+        if _ODD_BREAK.search(frontmatter):
+            self.positions.yaml_lines = _yaml_lines(frontmatter)
         loader = _TextLoader(frontmatter)
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            where = self.where(mark) if mark else (self.base_line + 1, 1)
-            problem = (error.problem or "not valid YAML").strip()
-            self.stop(where, "yaml-syntax", f"YAML syntax: {problem}", _yaml_fix(problem))
+            self.yaml_error(error)
+        except yaml.reader.ReaderError as error:
+            character = chr(error.character) if isinstance(error.character, int) else str(error.character)
+            self.stop(
+                self.offset_where(max(frontmatter.find(character), 0)),
+                "yaml-syntax",
+                f"the fields contain the control character U+{ord(character):04X}, which YAML does not allow",
+                "delete it (it is invisible in most editors; it often comes with pasted text)",
+            )
         except yaml.YAMLError as error:
             self.stop((self.base_line + 1, 1), "yaml-syntax", f"YAML syntax: {error}", "fix the YAML syntax")
         finally:
@@ -187,7 +213,62 @@ class _Reader:
         return node
 
     def where(self, mark: Any) -> Where:
-        return (self.base_line + mark.line + 1, mark.column + 1)
+        return self.positions.place(mark)
+
+    def offset_where(self, index: int) -> Where:
+        """The file position of a character of the frontmatter, by its index."""
+        line = self.frontmatter.count("\n", 0, index)
+        return (self.base_line + line + 1, index - self.frontmatter.rfind("\n", 0, index))
+
+    def yaml_error(self, error: yaml.MarkedYAMLError) -> NoReturn:
+        problem = (error.problem or "not valid YAML").strip()
+        mark, context = error.problem_mark, error.context_mark
+        if mark is None:
+            self.stop((self.base_line + 1, 1), "yaml-syntax", f"YAML syntax: {problem}", _yaml_fix(problem))
+        if "nesting depth" in problem:
+            self.stop(self.where(mark), "too-deep", "the fields are nested too deeply", "flatten them")
+        lines = self.frontmatter.splitlines()
+        found = lines[mark.line][mark.column : mark.column + 1] if mark.line < len(lines) else ""
+        if found == "\t":
+            self.stop(
+                self.where(mark), "yaml-syntax", "YAML syntax: a tab in the indentation", _yaml_fix("tab")
+            )
+        opened = {"a flow sequence": "]", "a flow mapping": "}", "a quoted scalar": ""}
+        closing = next((v for k, v in opened.items() if k in (error.context or "")), None)
+        if closing is not None and context is not None and context.line < mark.line:
+            # libyaml notices an unclosed bracket or quote only lines later: point at where it opens.
+            what, close = (
+                (f"`{'[' if closing == ']' else '{'}`", f"`{closing}`") if closing else ("quote", "")
+            )
+            self.stop(
+                self.where(context),
+                "yaml-syntax",
+                f"YAML syntax: the {what} opened here is never closed"
+                f" (no closing {close or 'quote'} before line {self.where(mark)[0]})",
+                f"close it with {close} on this line, or quote the whole value"
+                if close
+                else "end the value with the same quote it starts with",
+            )
+        odd = _ODD_BREAK.search(self.frontmatter)
+        if odd:
+            line, column = self.offset_where(odd.start())
+            fix = (
+                f"line {line}, column {column} holds an invisible line separator"
+                f" (U+{ord(odd.group()[0]):04X}) that YAML reads as a line break: replace it with a space"
+            )
+        self.stop(
+            self.where(mark), "yaml-syntax", f"YAML syntax: {problem}", fix if odd else _yaml_fix(problem)
+        )
+
+    def alias_at(self, fallback: Where) -> Where:
+        """Where the first alias is: the composed graph only knows the anchored node's mark."""
+        try:
+            for event in yaml.parse(self.frontmatter, Loader=yaml.SafeLoader):
+                if isinstance(event, yaml.AliasEvent):
+                    return self.where(event.start_mark)
+        except yaml.YAMLError:
+            pass
+        return fallback
 
     def values(self, root: yaml.Node) -> dict[str, Any]:
         seen: set[int] = set()
@@ -196,7 +277,7 @@ class _Reader:
         def walk(node: yaml.Node, key: Key) -> Any:
             if id(node) in seen:
                 self.stop(
-                    self.where(node.start_mark),
+                    self.alias_at(self.where(node.start_mark)),
                     "yaml-alias",
                     "YAML aliases (`*name`) are not allowed",
                     "write the value out in full",
@@ -223,7 +304,14 @@ class _Reader:
                 return [walk(item, (*key, index)) for index, item in enumerate(node.value)]
             mapping: dict[str, Any] = {}
             for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode) or id(key_node) in seen:
+                if id(key_node) in seen:
+                    self.stop(
+                        self.alias_at(self.where(key_node.start_mark)),
+                        "yaml-alias",
+                        "YAML aliases (`*name`) are not allowed",
+                        "write the value out in full",
+                    )
+                if not isinstance(key_node, yaml.ScalarNode):
                     self.stop(
                         self.where(key_node.start_mark),
                         "bad-key",
@@ -254,7 +342,10 @@ def _yaml_fix(problem: str) -> str:
     if "tab" in problem:
         return "indent with spaces, not tabs"
     if "mapping values" in problem:
-        return "quote a value that contains `: ` (for example a time or a title)"
+        return (
+            "if this line starts a new key, line it up with the keys above it; if it continues a value,"
+            " quote that value (it contains `: `)"
+        )
     if "expected <block end>" in problem or "indentation" in problem:
         return "line up the keys of one mapping at the same indentation"
     return "check the quoting and indentation on and just before this line"
@@ -275,7 +366,8 @@ def _type_name(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return f"`{value}`"
+    # A quoted value is text: show its quotes, or `"true"` would read "must be true or false, not `true`".
+    return f"`{value}`" if isinstance(value, Plain) else f'`"{value}"`'
 
 
 def text(value: Any) -> str | None:
