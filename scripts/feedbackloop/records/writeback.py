@@ -10,6 +10,7 @@ byte; the result is re-read to prove the change landed.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -34,6 +35,9 @@ class _Delete:
 DELETE = _Delete()
 Change = Scalar | _Delete
 
+_NEEDS_ESCAPES = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+_BOM = "\ufeff"
+
 _STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
 
 
@@ -50,19 +54,32 @@ def render_scalar(value: Scalar) -> str:
         return "true" if value else "false"
     if isinstance(value, date | int | Decimal):
         return str(value) if not isinstance(value, date) else value.isoformat()
-    dumped = yaml.safe_dump(value, default_flow_style=True, width=math.inf, allow_unicode=True)
+    # A line break (YAML 1.1 also counts U+0085, U+2028, U+2029) or a control character: one
+    # double-quoted line with escapes, not a single-quoted scalar folded over several lines.
+    style = '"' if _NEEDS_ESCAPES.search(value) else None
+    dumped = yaml.safe_dump(
+        value, default_flow_style=True, default_style=style, width=math.inf, allow_unicode=True
+    )
     return str(dumped).removesuffix("\n...\n").removesuffix("\n")
 
 
 def _frontmatter_span(text: str) -> tuple[int, int]:
-    boundaries = list(_BOUNDARY.finditer(text))
+    bom = len(_BOM) if text.startswith(_BOM) else 0  # a byte order mark stays where it is
+    boundaries = list(_BOUNDARY.finditer(text[bom:]))
     if len(boundaries) < 2 or boundaries[0].start() != 0:
         raise FeedbackloopError("the record has no frontmatter to write back into")
-    return boundaries[0].end(), boundaries[1].start()
+    return bom + boundaries[0].end(), bom + boundaries[1].start()
 
 
 def _compose(frontmatter: str) -> yaml.MappingNode:
-    node = yaml.compose(frontmatter, Loader=_MarkLoader)
+    try:
+        node = yaml.compose(frontmatter, Loader=_MarkLoader)
+    except yaml.YAMLError as error:
+        problem = getattr(error, "problem", None) or "it cannot be read"
+        raise FeedbackloopError(
+            f"the record's frontmatter is not valid YAML ({problem}), so nothing is written back",
+            "run `feedbackloop validate` on it and fix what it says",
+        ) from None
     if not isinstance(node, yaml.MappingNode):
         raise FeedbackloopError("the record's frontmatter is not a mapping")
     return node
@@ -99,16 +116,53 @@ def _is_null(node: yaml.Node) -> bool:
     )
 
 
-def _block(key: Key, value: Scalar, indent: int) -> str:
+def _block(key: Key, value: Scalar, indent: int, newline: str) -> str:
     """`key: value` lines for a key path whose first parts do not exist yet."""
     lines, pad = [], " " * indent
     for depth, part in enumerate(key[:-1]):
         lines.append(f"{pad}{'  ' * depth}{part}:")
     lines.append(f"{pad}{'  ' * (len(key) - 1)}{key[-1]}: {render_scalar(value)}")
-    return "\n".join(lines) + "\n"
+    return newline.join(lines) + newline
+
+
+def _last_end(node: yaml.Node) -> int:
+    """Where the text of a value ends: a block collection's own end mark lies at the next token,
+    which can be on a later line (after the next list item's dash), so follow its last entry."""
+    while isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not node.flow_style and node.value:
+        last = node.value[-1]
+        node = last[1] if isinstance(node, yaml.MappingNode) else last
+    end: int = node.end_mark.index
+    return end
+
+
+def _replace_scalar(frontmatter: str, node: yaml.ScalarNode, value: Scalar, newline: str) -> str:
+    start, end = node.start_mark.index, node.end_mark.index
+    new = render_scalar(value)
+    if node.style in ("|", ">"):
+        # A block scalar runs to the start of the line after its text (and over blank lines it
+        # keeps): replace its indicator and text lines, keep the line break and those blank lines.
+        content = start + len(frontmatter[start:end].rstrip())
+        end = _line_end(frontmatter, content)
+        new += newline if end > content else ""
+    elif start == end and frontmatter[start - 1 : start] not in (" ", "\t"):
+        new = " " + new  # an empty value right after its colon: `issue:` becomes `issue: value`
+    return frontmatter[:start] + new + frontmatter[end:]
+
+
+def _clear_null(frontmatter: str, node: yaml.Node) -> str:
+    """`key: ~` or `key: null` becomes `key:`, so entries can be written beneath it."""
+    start, end = node.start_mark.index, node.end_mark.index
+    if start == end:
+        return frontmatter
+    rest = frontmatter[end : _line_end(frontmatter, end)]
+    if not rest.strip():  # nothing after the token: take the spaces before it too
+        while start > 0 and frontmatter[start - 1] == " ":
+            start -= 1
+    return frontmatter[:start] + frontmatter[end:]
 
 
 def _apply(frontmatter: str, key: Key, value: Change) -> str:
+    newline = "\r\n" if "\r\n" in frontmatter else "\n"
     root = _compose(frontmatter)
     parent: yaml.Node = root
     depth = 0
@@ -129,8 +183,7 @@ def _apply(frontmatter: str, key: Key, value: Change) -> str:
                 raise FeedbackloopError(
                     f"cannot write `{'.'.join(map(str, key))}`: it holds a list or mapping"
                 )
-            start, end = existing.start_mark.index, existing.end_mark.index
-            return frontmatter[:start] + render_scalar(value) + frontmatter[end:]
+            return _replace_scalar(frontmatter, existing, value, newline)
     if isinstance(rest[0], int):
         raise FeedbackloopError(f"cannot write `{'.'.join(map(str, key))}`: item {rest[0]} does not exist")
     if not isinstance(parent, yaml.MappingNode):
@@ -139,22 +192,23 @@ def _apply(frontmatter: str, key: Key, value: Change) -> str:
     null_child = _child(parent, rest[0]) if len(rest) > 1 else None
     if null_child is not None and _is_null(null_child):
         indent = _indent_of(parent, frontmatter) + 2
-        at = null_child.start_mark.index
-        at = _line_end(frontmatter, at)
-        return frontmatter[:at] + _block(rest[1:], value, indent) + frontmatter[at:]
+        line = _line_start(frontmatter, null_child.start_mark.index)  # the clearing keeps it
+        frontmatter = _clear_null(frontmatter, null_child)
+        at = _line_end(frontmatter, line)
+        return frontmatter[:at] + _block(rest[1:], value, indent, newline) + frontmatter[at:]
     if parent.flow_style:
         closing = parent.end_mark.index - 1
-        inner = ", ".join(f"{p}: {{" for p in rest[:-1]) + f"{rest[-1]}: {render_scalar(value)}"
+        inner = "".join(f"{p}: {{" for p in rest[:-1]) + f"{rest[-1]}: {render_scalar(value)}"
         inner += "}" * (len(rest) - 1)
         separator = ", " if parent.value else ""
         return frontmatter[:closing] + separator + inner + frontmatter[closing:]
     indent = _indent_of(parent, frontmatter)
     _, last_value = parent.value[-1]
-    end = last_value.end_mark.index
-    # A block value ends at the start of the line after it; a scalar ends on its own line.
+    end = _last_end(last_value)
+    # A block scalar ends at the start of the line after it; any other value ends on its own line.
     at = end if end == _line_start(frontmatter, end) else _line_end(frontmatter, end)
     at = _skip_trailing_comments(frontmatter, at, indent)
-    return frontmatter[:at] + _block(rest, value, indent) + frontmatter[at:]
+    return frontmatter[:at] + _block(rest, value, indent, newline) + frontmatter[at:]
 
 
 def _skip_trailing_comments(text: str, at: int, indent: int) -> int:
@@ -181,16 +235,23 @@ def _delete(frontmatter: str, parent: yaml.Node, rest: Key) -> str:
         if isinstance(parent, yaml.MappingNode):
             raise FeedbackloopError("cannot remove a key from a flow mapping `{...}`; write it as a block")
         return frontmatter
-    for key_node, value_node in parent.value:
+    for index, (key_node, value_node) in enumerate(parent.value):
         if key_node.value == rest[0]:
             start = _line_start(frontmatter, key_node.start_mark.index)
-            end_index = value_node.end_mark.index
+            end_index = _last_end(value_node)
             end = (
                 end_index
                 if end_index == _line_start(frontmatter, end_index)
                 else _line_end(frontmatter, end_index)
             )
-            if frontmatter[start : key_node.start_mark.index].strip(" -"):
+            before = frontmatter[start : key_node.start_mark.index]
+            if before.strip(" ") == "-" or before.strip(" ").endswith(" -"):
+                # The first key of a list item: the item's `- ` stays, the next key moves up to it.
+                if index + 1 == len(parent.value):
+                    raise FeedbackloopError(f"cannot remove `{rest[0]}`: it is all its list item holds")
+                following = parent.value[index + 1][0].start_mark.index
+                return frontmatter[: key_node.start_mark.index] + frontmatter[following:]
+            if before.strip(" "):
                 raise FeedbackloopError(f"cannot remove `{rest[0]}`: it shares its line with another key")
             return frontmatter[:start] + frontmatter[end:]
     return frontmatter
