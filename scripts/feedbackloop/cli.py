@@ -125,5 +125,17 @@ def status(root: Path | None, today: date | None, output: str, show_all: bool) -
     run("status", root, today, output=output, show_all=show_all)
 
 
+@main.command()
+@dry_run
+@click.option("--only", metavar="ID", help="Publish this interview only.")
+@click.option("--include-examples", is_flag=True, help="Also the records marked `example: true`.")
+@common
+def publish(
+    root: Path | None, today: date | None, dry_run: bool, only: str | None, include_examples: bool
+) -> None:
+    """File issues, post to Slack, sync the Google Doc; write the links back. Exactly once."""
+    run("publish", root, today, dry_run=dry_run, only=only, include_examples=include_examples)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

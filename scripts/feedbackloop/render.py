@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from feedbackloop.config import Settings
 from feedbackloop.errors import FeedbackloopError
+from feedbackloop.plan.publish import SLACK_TEXT_LIMIT, cut, fit_blocks
+from feedbackloop.records.model import Record, Request
 from feedbackloop.records.writeback import Scalar, render_scalar
 
 
@@ -56,3 +60,105 @@ def render(templates: Path, name: str, **values: Any) -> str:
             f"{templates / name}: {error.message}",
             "use only the values the template is given (see the comment at its top)",
         ) from None
+
+
+# -- what publishing sends ---------------------------------------------------------------------------
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _person_values(record: Record) -> dict[str, Any]:
+    return {
+        "record": record,
+        "user": record.user,
+        "interviewers": list(record.owners),
+        "owners": list(record.owners),
+        "path": record.path,
+    }
+
+
+def issue_body(templates: Path, record: Record, request: Request, interview_url: str, marker: str) -> str:
+    return render(
+        templates,
+        "github-issue.md.j2",
+        request=request,
+        interview_url=interview_url,
+        marker=marker,
+        **_person_values(record),
+    )
+
+
+def evidence_body(templates: Path, record: Record, request: Request, interview_url: str, marker: str) -> str:
+    return render(
+        templates,
+        "github-evidence.md.j2",
+        request=request,
+        interview_url=interview_url,
+        marker=marker,
+        **_person_values(record),
+    )
+
+
+def doc_entry(templates: Path, record: Record, interview_url: str) -> str:
+    """The doc entry: plain text ending in one newline, without control characters Docs refuses."""
+    text = render(
+        templates,
+        "gdoc-entry.txt.j2",
+        requests=list(record.requests),
+        questions=list(getattr(record, "questions", ())),
+        notes=re.sub(r"\A\s*#+\s*Notes\s*\n", "", record.notes).strip(),
+        interview_url=interview_url,
+        **_person_values(record),
+    )
+    return _CONTROL.sub("", text.replace("\r\n", "\n")).rstrip("\n") + "\n"
+
+
+def slack_message(
+    templates: Path, record: Record, settings: Settings, interview_url: str
+) -> tuple[str, list[dict[str, Any]]]:
+    """The fallback text and the blocks of an interview's Slack summary, escaped and within limits.
+
+    Every value from the file is escaped here, before the template sees it, so a team editing the
+    template cannot forget it: an interview that says `<!channel>` or `@here` pings nobody."""
+    user = record.user
+    who = " · ".join(
+        part
+        for part in (
+            user.first_name or "",
+            " at ".join(p for p in (user.role or "", user.company or "") if p),
+        )
+        if part
+    )
+    mentions = []
+    for login in record.owners:
+        teammate = settings.teammate(login)
+        mentions.append(f"<@{teammate.slack}>" if teammate and teammate.slack else slack_escape(login))
+    lines = []
+    for request in record.requests:
+        kind = ":bug:" if request.type == "bug" else ":bulb:"
+        title = slack_escape(request.title)
+        link = f"<{slack_escape(request.issue)}|{title}>" if request.issue else f"{title} (issue to be filed)"
+        lines.append(f"• {kind} {link}")
+    link = slack_escape(interview_url)
+    rendered = render(
+        templates,
+        "slack-summary.json.j2",
+        headline=slack_escape(record.headline),
+        date=record.date.isoformat(),
+        user_line=slack_escape(who or "not recorded"),
+        mentions=mentions,
+        summary=slack_escape(record.summary or ""),
+        requests=lines,
+        file_url=link,
+        kind=record.kind,
+    )
+    try:
+        blocks = json.loads(rendered)
+    except ValueError as error:
+        raise FeedbackloopError(
+            f"templates/slack-summary.json.j2 does not render valid JSON: {error}",
+            "check the template's commas and quotes; write values with `| tojson`",
+        ) from None
+    if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
+        raise FeedbackloopError("templates/slack-summary.json.j2 must render a JSON list of blocks")
+    fallback = cut(f"{slack_escape(record.headline)}: {slack_escape(record.summary or '')}", SLACK_TEXT_LIMIT)
+    return fallback, fit_blocks(blocks, f"<{link}|full notes>")

@@ -142,7 +142,10 @@ def _fit_block(block: dict[str, Any], more: str) -> dict[str, Any]:
 
 
 def slack_metadata(record: Record) -> dict[str, Any]:
-    return {"event_type": "feedbackloop_interview", "event_payload": {"id": record.id, "digest": digest(record)}}
+    return {
+        "event_type": "feedbackloop_interview",
+        "event_payload": {"id": record.id, "digest": digest(record)},
+    }
 
 
 def request_label(request: Request, settings: Settings) -> str:

@@ -67,10 +67,8 @@ def parse_document(doc_id: str, raw: dict[str, Any]) -> Document:
     return Document(doc_id, str(raw.get("revisionId", "")), end, ranges, runs)
 
 
-def append_requests(document: Document, name: str, text: str) -> list[dict[str, Any]]:
-    """Insert `text` as the doc's last paragraphs and hold it with the named range `name`."""
-    at = document.end - 1  # before the body's final newline, which cannot move
-    lead = "" if document.last_paragraph_empty else "\n"
+def append_requests(at: int, lead: str, name: str, text: str) -> list[dict[str, Any]]:
+    """Insert `lead + text` at `at` and hold `text` with the named range `name`."""
     start = at + utf16_len(lead)
     return [
         {"insertText": {"location": {"index": at}, "text": lead + text}},
@@ -96,6 +94,34 @@ def replace_requests(start: int, end: int, name: str, text: str) -> list[dict[st
             }
         },
     ]
+
+
+def entry_batch(document: Document, entries: list[tuple[str, str]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The one batch that makes each (named range, text) entry current, and what it does to each:
+    "added", "updated" or "current".
+
+    New entries are appended first (each at the end, before the body's final newline, which cannot
+    move); rewrites follow from the last to the first, so no request shifts the index of one after it.
+    """
+    appends: list[dict[str, Any]] = []
+    rewrites: list[tuple[int, list[dict[str, Any]]]] = []
+    verdicts: list[str] = []
+    end = document.end
+    lead = "" if document.last_paragraph_empty else "\n"  # never glue an entry to someone's last line
+    for name, text in entries:
+        span = document.span(name)
+        if span is None:
+            appends += append_requests(end - 1, lead, name, text)
+            end += utf16_len(lead + text)
+            lead = ""  # an entry ends with a newline: the next one starts on a line of its own
+            verdicts.append("added")
+        elif document.text(*span) != text:
+            rewrites.append((span[0], replace_requests(span[0], span[1], name, text)))
+            verdicts.append("updated")
+        else:
+            verdicts.append("current")
+    ordered = [request for _, group in sorted(rewrites, key=lambda item: -item[0]) for request in group]
+    return appends + ordered, verdicts
 
 
 def delete_requests(start: int, end: int, name: str) -> list[dict[str, Any]]:

@@ -1,0 +1,89 @@
+"""The services a command may use, built from the environment; a missing token skips the service with
+one clear line instead of failing the run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import click
+
+from feedbackloop.context import Context
+from feedbackloop.errors import UsageError
+
+if TYPE_CHECKING:
+    from feedbackloop.services.gdocs import GoogleDocs
+    from feedbackloop.services.github import GitHub
+    from feedbackloop.services.slack import Slack
+
+
+@dataclass
+class Services:
+    """Clients made on first use; each says once why it is skipped."""
+
+    context: Context
+    said: set[str] = field(default_factory=set)
+
+    def skip(self, service: str, missing: str) -> None:
+        if service not in self.said:
+            self.said.add(service)
+            click.echo(f"{service}: skipped, {missing} is not set")
+
+    def github(self) -> GitHub | None:
+        env = self.context.env
+        missing = env.missing("GITHUB_TOKEN", "GITHUB_REPOSITORY")
+        if missing:
+            self.skip("GitHub", missing)
+            return None
+        from feedbackloop.services.github import GitHub
+
+        return GitHub(env.get("GITHUB_TOKEN"), env.github_api_url, self.context.policy, self.context.budget)
+
+    def slack(self) -> Slack | None:
+        if not self.context.settings.slack_channel:
+            return None
+        if self.context.env.missing("SLACK_BOT_TOKEN"):
+            self.skip("Slack", "SLACK_BOT_TOKEN")
+            return None
+        from feedbackloop.services.slack import Slack
+
+        env = self.context.env
+        return Slack(env.get("SLACK_BOT_TOKEN"), env.slack_api_url, self.context.policy, self.context.budget)
+
+    def docs(self) -> GoogleDocs | None:
+        if not self.context.settings.google_doc_id:
+            return None
+        from feedbackloop.services import google
+
+        env = self.context.env
+        if not google.configured(env):
+            self.skip("Google Docs", google.MISSING)
+            return None
+        from feedbackloop.services.gdocs import GoogleDocs
+
+        token = google.access_token(env, [google.DOCS_SCOPE], self.context.policy, self.context.budget)
+        return GoogleDocs(token, env.google_docs_api_url, self.context.policy, self.context.budget)
+
+    @property
+    def repository(self) -> str:
+        """The interviews' own repository, `owner/name`."""
+        name = self.context.env.get("GITHUB_REPOSITORY")
+        if not name:
+            raise UsageError(
+                "GITHUB_REPOSITORY is not set", "set it to owner/name of the interviews repository"
+            )
+        return name
+
+    @property
+    def issues_repository(self) -> str:
+        return self.context.settings.issues_repository or self.repository
+
+    def file_url(self, path: str) -> str:
+        """A link to a record's file at the commit being published (or its path, off GitHub)."""
+        env = self.context.env
+        name = env.get("GITHUB_REPOSITORY")
+        if not name:
+            return path
+        server = env.get("GITHUB_SERVER_URL", "https://github.com")
+        ref = env.get("GITHUB_SHA") or self.context.settings.branch
+        return f"{server}/{name}/blob/{ref}/{path}"

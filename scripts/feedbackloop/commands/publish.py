@@ -1,0 +1,483 @@
+"""`feedbackloop publish`: every completed interview and feedback note reaches GitHub issues, Slack
+and the Google Doc exactly once, and the links are written back in one commit.
+
+Order matters: issues first (their links go into the Slack message and the doc entry), then Slack,
+then the doc, then the write-back. A service that fails stops only itself; what succeeded is written
+back, and the next run finishes the job (every effect is found again by its key before it is made).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
+
+import click
+
+from feedbackloop import actions
+from feedbackloop.commands.connect import Services
+from feedbackloop.context import Context
+from feedbackloop.errors import FAILED, OK, FeedbackloopError
+from feedbackloop.git import rev_parse
+from feedbackloop.ledger import Changes, commit_changes, write_files
+from feedbackloop.plan.ledger import digest
+from feedbackloop.plan.publish import (
+    Work,
+    doc_range_name,
+    marker,
+    markers,
+    plan,
+    request_key,
+    request_label,
+    slack_metadata,
+    with_request,
+)
+from feedbackloop.records.model import Record
+from feedbackloop.records.rules import GITHUB_ISSUE
+from feedbackloop.render import doc_entry, evidence_body, issue_body, slack_message
+from feedbackloop.services.retry import Ambiguous, ServiceError
+
+if TYPE_CHECKING:
+    from feedbackloop.services.github import GitHub
+
+# A refusal about one record's content does not mean the service is down.
+RECORD_SPECIFIC = (404, 410, 422)
+
+
+@dataclass
+class Outcome:
+    """What happened to one record, for the log, the job summary and the pull request comment."""
+
+    record_id: str
+    done: list[str] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+class Publisher:
+    def __init__(self, context: Context, works: list[Work]) -> None:
+        self.context = context
+        self.settings = context.settings
+        self.templates = context.root / context.settings.templates_dir
+        self.services = Services(context)
+        self.works = works
+        self.records: dict[str, Record] = {w.record.id: w.record for w in works}
+        self.outcomes: dict[str, Outcome] = {w.record.id: Outcome(w.record.id) for w in works}
+        self.changes = Changes()
+        self.published: dict[str, set[str]] = {w.record.id: set() for w in works}  # services done per record
+        self.stopped: str | None = None
+
+    # -- bookkeeping -----------------------------------------------------------------------------
+    def note(self, record: Record, text: str, link: tuple[str, str] | None = None) -> None:
+        outcome = self.outcomes[record.id]
+        outcome.done.append(text)
+        if link:
+            outcome.links.append(link)
+
+    def fail(self, record: Record, error: Exception) -> None:
+        self.outcomes[record.id].failed.append(str(error).splitlines()[0])
+
+    def budget_left(self) -> bool:
+        if self.context.budget.spent and not self.stopped:
+            self.stopped = (
+                f"the API budget ({self.settings.api_budget} requests) is spent: stopped between records; "
+                "the next run continues (raise `api_budget` to do more per run)"
+            )
+        return not self.stopped
+
+    def each(self, works: list[Work], service: str, step: Callable[[Work], None]) -> None:
+        """Run `step` for each record: a refusal about one record skips it; any other failure, the service."""
+        for work in works:
+            if not self.budget_left():
+                return
+            try:
+                step(work)
+            except ServiceError as error:
+                self.fail(work.record, error)
+                if error.status not in RECORD_SPECIFIC:
+                    click.echo(f"{service}: stopped for this run: {str(error).splitlines()[0]}")
+                    return
+            except FeedbackloopError as error:
+                self.fail(work.record, error)
+
+    # -- GitHub issues ---------------------------------------------------------------------------
+    def issues(self) -> None:
+        works = [w for w in self.works if w.new_issues or w.evidence]
+        if not works:
+            return
+        github = self.services.github()
+        if github is None:
+            return
+        repo = self.services.issues_repository
+        label = self.settings.issue_label
+        found: dict[str, str] = {}
+
+        def look(since: datetime) -> None:
+            for issue in github.labeled_issues(repo, label, since=since):
+                for kind, fields in markers(issue.body):
+                    if kind == "request" and "key" in fields:
+                        found.setdefault(fields["key"], issue.url)
+
+        new = [w for w in works if w.new_issues]
+        if new:
+            try:
+                look(_midnight(min(w.record.date for w in new)))
+            except ServiceError as error:
+                click.echo(f"GitHub: stopped for this run: {str(error).splitlines()[0]}")
+                for work in works:
+                    self.fail(work.record, error)
+                return
+        labels = [label, *self.settings.extra_labels]
+
+        def file(work: Work) -> None:
+            for index in work.new_issues:
+                record = self.records[work.record.id]
+                key = request_key(record, index)
+                request = record.requests[index]
+                url = found.get(key)
+                adopted = url is not None
+                if url is None:
+                    body = issue_body(
+                        self.templates,
+                        record,
+                        request,
+                        self.services.file_url(record.path),
+                        marker("request", id=record.id, key=key),
+                    )
+                    try:
+                        url = github.create_issue(
+                            repo, request.title, body, [*labels, request_label(request, self.settings)]
+                        ).url
+                    except Ambiguous:
+                        look(_midnight(record.date))  # it may have been filed: look before filing again
+                        url = (
+                            found.get(key)
+                            or github.create_issue(
+                                repo, request.title, body, [*labels, request_label(request, self.settings)]
+                            ).url
+                        )
+                self.records[record.id] = with_request(record, index, issue=url, evidence=url)
+                self.changes.set(record.path, ("requests", index, "issue"), url)
+                self.changes.set(record.path, ("requests", index, "evidence"), url)
+                self.note(record, f"{'found' if adopted else 'filed'} {url}", (request.title, url))
+            for index in work.evidence:
+                self.evidence(github, work.record.id, index)
+
+        self.each(works, "GitHub", file)
+
+    def evidence(self, github: GitHub, record_id: str, index: int) -> None:
+        record = self.records[record_id]
+        request = record.requests[index]
+        target = GITHUB_ISSUE.fullmatch(request.issue or "")
+        if target is None:
+            raise FeedbackloopError(
+                f"{record.id}: request {index + 1} has an issue link that is not an issue"
+            )
+        repo, number = target[1], int(target[2])
+        key = request_key(record, index)
+
+        def existing() -> str | None:
+            for comment in github.comments(repo, number):
+                for kind, fields in markers(comment.body):
+                    if kind == "evidence" and fields.get("key") == key:
+                        return comment.url
+            return None
+
+        url = existing()
+        if url is None:
+            body = evidence_body(
+                self.templates,
+                record,
+                request,
+                self.services.file_url(record.path),
+                marker("evidence", key=key),
+            )
+            try:
+                url = github.create_comment(repo, number, body).url
+            except Ambiguous:
+                url = existing() or github.create_comment(repo, number, body).url
+        self.records[record.id] = with_request(record, index, evidence=url)
+        self.changes.set(record.path, ("requests", index, "evidence"), url)
+        self.note(record, f"added this user as evidence on {request.issue}", (request.title, url))
+
+    # -- Slack -----------------------------------------------------------------------------------
+    def slack(self) -> None:
+        works = [w for w in self.works if w.slack]
+        if not works:
+            return
+        slack = self.services.slack()
+        if slack is None:
+            return
+        from feedbackloop.services.slack import EVENT_TYPE, ts_from_permalink
+
+        channel = self.settings.slack_channel
+        found: dict[str, tuple[str, str]] = {}  # interview id -> (ts, digest) of a summary already posted
+
+        def look(since: datetime) -> None:
+            for message in slack.history(channel, since.timestamp()):
+                if message.metadata.get("event_type") == EVENT_TYPE:
+                    payload = message.metadata.get("event_payload") or {}
+                    found.setdefault(str(payload.get("id")), (message.ts, str(payload.get("digest"))))
+
+        posts = [w for w in works if w.slack == "post"]
+        if posts:
+            try:
+                look(_midnight(min(w.record.date for w in posts)))
+            except ServiceError as error:
+                click.echo(f"Slack: stopped for this run: {str(error).splitlines()[0]}")
+                for work in works:
+                    self.fail(work.record, error)
+                return
+
+        def publish(work: Work) -> None:
+            record = self.records[work.record.id]
+            text, blocks = slack_message(
+                self.templates, record, self.settings, self.services.file_url(record.path)
+            )
+            metadata = slack_metadata(record)
+            target = ts_from_permalink(record.published.slack or "") if work.slack == "update" else None
+            if target is not None and slack.update(target[0], target[1], text, blocks, metadata):
+                self.published[record.id].add("slack")
+                self.note(record, "updated the Slack summary")
+                return
+            ts: str | None = None
+            earlier = found.get(record.id)
+            if earlier is not None:
+                ts = earlier[0]
+                if earlier[1] != digest(record):
+                    slack.update(channel, ts, text, blocks, metadata)
+            else:
+                try:
+                    ts = slack.post(channel, text, blocks, metadata)
+                except Ambiguous:
+                    look(_midnight(record.date))  # it may have been posted: look before posting again
+                    ts = (
+                        found[record.id][0]
+                        if record.id in found
+                        else slack.post(channel, text, blocks, metadata)
+                    )
+            link = slack.permalink(channel, ts)
+            self.changes.set(record.path, ("published", "slack"), link)
+            self.published[record.id].add("slack")
+            self.note(record, "posted the summary to Slack", ("Slack summary", link))
+
+        self.each(works, "Slack", publish)
+
+    # -- the Google Doc --------------------------------------------------------------------------
+    def doc(self) -> None:
+        works = [w for w in self.works if w.doc]
+        if not works or not self.budget_left():
+            return
+        try:
+            docs = self.services.docs()
+        except FeedbackloopError as error:
+            click.echo(f"Google Docs: skipped: {str(error).splitlines()[0]}")
+            for work in works:
+                self.fail(work.record, error)
+            return
+        if docs is None:
+            return
+        from feedbackloop.services.gdocs import StaleRevision, entry_batch
+
+        doc_id = self.settings.google_doc_id
+        records = [self.records[w.record.id] for w in works]
+        entries = [
+            (doc_range_name(r), doc_entry(self.templates, r, self.services.file_url(r.path))) for r in records
+        ]
+        for _ in range(3):  # a person editing the doc meanwhile makes the batch stale: read it again
+            try:
+                document = docs.document(doc_id)
+                batch, verdicts = entry_batch(document, entries)
+                if batch:
+                    docs.batch_update(document, batch)
+            except StaleRevision:
+                continue
+            except ServiceError as error:
+                click.echo(f"Google Docs: stopped for this run: {str(error).splitlines()[0]}")
+                for record in records:
+                    self.fail(record, error)
+                return
+            words = {
+                "added": "added the notes to",
+                "updated": "updated the notes in",
+                "current": "found the notes in",
+            }
+            for record, verdict in zip(records, verdicts, strict=True):
+                self.changes.set(record.path, ("published", "doc"), doc_range_name(record))
+                self.published[record.id].add("doc")
+                self.note(record, f"{words[verdict]} the Google Doc")
+            return
+        for record in records:
+            self.fail(record, FeedbackloopError("the Google Doc kept changing while it was updated"))
+
+    # -- write-back ------------------------------------------------------------------------------
+    def digests(self) -> None:
+        """A record whose every service is current gets the digest of what was published."""
+        for work in self.works:
+            record = self.records[work.record.id]
+            wanted = {s for s, on in (("slack", work.slack), ("doc", work.doc)) if on}
+            if wanted and wanted <= self.published[record.id] and not self.outcomes[record.id].failed:
+                self.changes.set(record.path, ("published", "digest"), digest(record))
+
+    def write_back(self) -> str:
+        self.digests()
+        if not self.changes:
+            return "nothing to write back"
+        touched = [self.outcomes[r.record.id] for r in self.works if r.record.path in self.changes.paths]
+        summary = "; ".join(f"{o.record_id} ({', '.join(_short(d) for d in o.done)})" for o in touched)
+        message = f"feedbackloop publish: {len(touched)} record{'s' * (len(touched) != 1)}\n\n{summary}\n"
+        github = self.services.github()
+        if github is None:
+            written = write_files(self.context.root, self.changes)
+        else:
+            local = self.context.env.get("GITHUB_SHA") or rev_parse(self.context.root, "HEAD")
+            written = commit_changes(
+                github,
+                self.services.repository,
+                self.settings.branch,
+                self.context.root,
+                self.changes,
+                message,
+                local,
+            )
+        if written.skipped:
+            click.echo(
+                f"could not write back to {', '.join(written.skipped)}: they changed; the next run retries"
+            )
+        return f"wrote back {len(written.paths)} file{'s' * (len(written.paths) != 1)} ({written.where})"
+
+    # -- the pull request that added the interviews -----------------------------------------------
+    def comment_on_pull_request(self) -> None:
+        env = self.context.env
+        if env.get("GITHUB_EVENT_NAME") != "push" or not env.get("GITHUB_SHA"):
+            return
+        done = [o for o in self.outcomes.values() if o.links]
+        github = self.services.github()
+        if not done or github is None:
+            return
+        repo, sha = self.services.repository, env.get("GITHUB_SHA")
+        key = f"publish:{sha}"
+        for pull in github.pulls_for_commit(repo, sha):
+            comments = github.comments(repo, pull.number)
+            if any(fields.get("key") == key for c in comments for _, fields in markers(c.body)):
+                continue
+            lines = [f"- `{o.record_id}`: " + ", ".join(f"[{t}]({u})" for t, u in o.links) for o in done]
+            body = (
+                "**Published by feedbackloop**\n\n"
+                + "\n".join(lines)
+                + "\n\n"
+                + marker("pull-request", key=key)
+            )
+            github.create_comment(repo, pull.number, body)
+
+    # -- the whole run ---------------------------------------------------------------------------
+    def run(self) -> int:
+        self.issues()
+        self.slack()
+        self.doc()
+        try:
+            written = self.write_back()
+        except ServiceError as error:
+            written = f"write-back failed: {str(error).splitlines()[0]}"
+            for outcome in self.outcomes.values():
+                outcome.failed.append(written)
+        try:
+            self.comment_on_pull_request()
+        except ServiceError as error:
+            click.echo(f"could not comment on the pull request: {str(error).splitlines()[0]}")
+        return self.report(written)
+
+    def report(self, written: str) -> int:
+        for outcome in self.outcomes.values():
+            state = "FAILED " if outcome.failed else ""
+            done = "; ".join(outcome.done) or "nothing done"
+            click.echo(f"{state}{outcome.record_id}: {done}")
+            for failure in outcome.failed:
+                click.echo(f"  to retry: {failure}")
+        if self.stopped:
+            click.echo(self.stopped)
+        click.echo(written)
+        click.echo(self.context.budget.line())
+        actions.summary(self.context.env, self.job_summary(written))
+        failed = any(o.failed for o in self.outcomes.values()) or bool(self.stopped)
+        return FAILED if failed else OK
+
+    def job_summary(self, written: str) -> str:
+        rows = []
+        for outcome in self.outcomes.values():
+            links = ", ".join(f"[{_cell(t)}]({u})" for t, u in outcome.links) or "·"
+            state = "❌ " + _cell("; ".join(outcome.failed)) if outcome.failed else "✅"
+            rows.append(
+                f"| `{outcome.record_id}` | {_cell('; '.join(outcome.done)) or '·'} | {links} | {state} |"
+            )
+        table = "| interview | done | links | |\n|---|---|---|---|\n" + "\n".join(rows)
+        return f"### Published\n\n{table}\n\n{written}. {self.context.budget.line()}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _short(done: str) -> str:
+    return done.split(" http")[0]
+
+
+def print_plan(context: Context, works: list[Work]) -> None:
+    """Everything publish would send, without sending it (no request is made)."""
+    services = Services(context)
+    templates = context.root / context.settings.templates_dir
+    settings = context.settings
+    for work in works:
+        record = work.record
+        click.echo(f"\n=== {record.id}: {work.describe()}")
+        url = services.file_url(record.path)
+        for index in work.new_issues:
+            request = record.requests[index]
+            labels = [settings.issue_label, *settings.extra_labels, request_label(request, settings)]
+            body = issue_body(
+                templates,
+                record,
+                request,
+                url,
+                marker("request", id=record.id, key=request_key(record, index)),
+            )
+            click.echo(f"--- issue: {request.title}  [labels: {', '.join(labels)}]\n{body}")
+        for index in work.evidence:
+            request = record.requests[index]
+            click.echo(f"--- evidence comment on {request.issue}")
+        if work.slack:
+            _, blocks = slack_message(templates, record, settings, url)
+            verb = "post to" if work.slack == "post" else "update in"
+            click.echo(f"--- Slack: {verb} {settings.slack_channel}")
+            click.echo(json.dumps(blocks, indent=2, ensure_ascii=False))
+        if work.doc:
+            verb = "append to" if work.doc == "add" else "rewrite in"
+            click.echo(f"--- Google Doc: {verb} {settings.google_doc_id} as {doc_range_name(record)}")
+            click.echo(doc_entry(templates, record, url))
+
+
+def run(context: Context, dry_run: bool, only: str | None, include_examples: bool) -> int:
+    repository = context.repository
+    broken = {p.path for p in repository.problems if p.severity == "error"}
+    records = [r for r in repository.active(include_examples or None) if r.path not in broken]
+    if only is not None:
+        records = [repository.record(only)]
+        if records[0].path in broken:
+            raise FeedbackloopError(f"{only} has problems", f"run `feedbackloop validate {records[0].path}`")
+    for path in sorted(broken):
+        click.echo(f"skipped {path}: it has problems (run `feedbackloop validate {path}`)")
+    works = plan(records, context.settings)
+    if not works:
+        click.echo("Nothing to publish.")
+        return OK
+    if dry_run:
+        click.echo(f"Would publish {len(works)} record{'s' * (len(works) != 1)} (dry run: nothing is sent):")
+        print_plan(context, works)
+        return OK
+    return Publisher(context, works).run()
