@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -147,7 +147,7 @@ class FakeService:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------------
-    def start(self) -> FakeService:
+    def start(self) -> Self:
         service = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -178,7 +178,7 @@ class FakeService:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> FakeService:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

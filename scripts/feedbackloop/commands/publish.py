@@ -246,9 +246,8 @@ class Publisher:
                 self.published[record.id].add("slack")
                 self.note(record, "updated the Slack summary")
                 return
-            ts: str | None = None
             earlier = found.get(record.id)
-            if earlier is not None:
+            if earlier is not None:  # posted by a run that stopped before writing back
                 ts = earlier[0]
                 if earlier[1] != digest(record):
                     slack.update(channel, ts, text, blocks, metadata)
@@ -265,7 +264,8 @@ class Publisher:
             link = slack.permalink(channel, ts)
             self.changes.set(record.path, ("published", "slack"), link)
             self.published[record.id].add("slack")
-            self.note(record, "posted the summary to Slack", ("Slack summary", link))
+            verb = "found the summary in Slack" if earlier is not None else "posted the summary to Slack"
+            self.note(record, verb, ("Slack summary", link))
 
         self.each(works, "Slack", publish)
 

@@ -8,6 +8,8 @@ identity federation; google-auth exchanges it for a token.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from feedbackloop.config import Environment
 from feedbackloop.errors import FeedbackloopError
@@ -31,13 +33,28 @@ def access_token(env: Environment, scopes: Sequence[str], policy: Policy, budget
     path = env.get("GOOGLE_APPLICATION_CREDENTIALS")
     if not path:
         raise FeedbackloopError(f"no Google credentials: set {MISSING}")
-    import google.auth
+    import json
+
     import google.auth.exceptions
     import google.auth.transport.requests
+    from google.auth import identity_pool
+    from google.oauth2 import service_account
 
     try:
-        credentials, _ = google.auth.load_credentials_from_file(path, scopes=list(scopes))  # type: ignore[no-untyped-call]
-    except google.auth.exceptions.DefaultCredentialsError as error:
+        info = json.loads(Path(path).read_text(encoding="utf-8"))
+        kind = info.get("type") if isinstance(info, dict) else None
+        credentials: Any
+        if kind == "service_account":
+            credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+                info, scopes=list(scopes)
+            )
+        elif kind == "external_account":
+            # Not google.auth.load_credentials_from_file: with scopes it also asks Cloud Resource Manager
+            # for the project, a request (and a permission) nothing here needs.
+            credentials = identity_pool.Credentials.from_info(info, scopes=list(scopes))  # type: ignore[no-untyped-call]
+        else:
+            raise ValueError(f"its type is {kind!r}, not service_account or external_account")
+    except (OSError, ValueError, KeyError, google.auth.exceptions.GoogleAuthError) as error:
         raise FeedbackloopError(
             f"GOOGLE_APPLICATION_CREDENTIALS does not name a usable key file: {error}",
             "point it at a service-account key or an external_account (workload identity) file",
