@@ -137,5 +137,91 @@ def publish(
     run("publish", root, today, dry_run=dry_run, only=only, include_examples=include_examples)
 
 
+@main.command()
+@dry_run
+@click.option("--include-examples", is_flag=True, help="Also the records marked `example: true`.")
+@common
+def remind(root: Path | None, today: date | None, dry_run: bool, include_examples: bool) -> None:
+    """Flag what is overdue; keep the dashboard issue current; remind owners in Slack."""
+    run("remind", root, today, dry_run=dry_run, include_examples=include_examples)
+
+
+@main.command()
+@click.option("--include-examples", is_flag=True, help="Also the records marked `example: true`.")
+@common
+def report(root: Path | None, today: date | None, include_examples: bool) -> None:
+    """Print the feedback dashboard as markdown (with charts GitHub renders)."""
+    run("report", root, today, include_examples=include_examples)
+
+
+@main.command()
+@click.argument("interview_id", metavar="ID")
+@dry_run
+@common
+def reward(root: Path | None, today: date | None, interview_id: str, dry_run: bool) -> None:
+    """Issue an interview's reward: a Shopify gift card, or the Open Collective steps."""
+    run("reward", root, today, interview_id=interview_id, dry_run=dry_run)
+
+
+@main.command("follow-up")
+@click.argument("interview_id", metavar="ID")
+@common
+def follow_up(root: Path | None, today: date | None, interview_id: str) -> None:
+    """Draft the follow-up email: thanks, the reward, links to the user's issues, answers."""
+    run("follow_up", root, today, interview_id=interview_id)
+
+
+@main.command()
+@click.option(
+    "--event",
+    "event_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The issue event (default: $GITHUB_EVENT_PATH).",
+)
+@dry_run
+@common
+def intake(root: Path | None, today: date | None, event_path: Path | None, dry_run: bool) -> None:
+    """Turn an issue form into a branch, a stub interview and a draft pull request (or a note)."""
+    run("intake", root, today, event_path=event_path, dry_run=dry_run)
+
+
+@main.command()
+@click.option("--cohort", "cohort_id", type=int, required=True, help="The PostHog cohort to survey.")
+@click.option("--cohort-size", type=int, required=True, help="How many people are in it.")
+@click.option("--link", required=True, help="The scheduling link the survey's button opens.")
+@click.option("--name", help="The survey's name (default: one derived from the cohort).")
+@dry_run
+@common
+def recruit(
+    root: Path | None,
+    today: date | None,
+    cohort_id: int,
+    cohort_size: int,
+    link: str,
+    name: str | None,
+    dry_run: bool,
+) -> None:
+    """Create a PostHog survey that recruits interviewees from a cohort."""
+    run(
+        "recruit",
+        root,
+        today,
+        cohort_id=cohort_id,
+        cohort_size=cohort_size,
+        link=link,
+        name=name,
+        dry_run=dry_run,
+    )
+
+
+@main.command()
+@click.argument("who", metavar="PROFILE_OR_ID")
+@dry_run
+@common
+def forget(root: Path | None, today: date | None, who: str, dry_run: bool) -> None:
+    """Erase a person: their data in every record, and what was published about them."""
+    run("forget", root, today, who=who, dry_run=dry_run)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
