@@ -548,7 +548,15 @@ def _check(reader: _Reader, spec: Convert | Fields | ListOf, value: Any, key: Ke
         if isinstance(value, Plain) and value in _NULLS:
             return {}
         if not isinstance(value, dict):
-            reader.problem(reader.at(key), "wrong-type", f"`{_dotted(key)}` must be a mapping of fields")
+            names = ", ".join(spec.fields)
+            reader.problem(
+                reader.at(key),
+                "wrong-type",
+                f"`{_dotted(key)}` must be a mapping of fields, not {_type_name(value)}",
+                f"write the item as `- name: value` lines, with names from: {names}"
+                if isinstance(key[-1], int)
+                else f"write its fields on the lines below `{key[-1]}:`, indented: {names}",
+            )
             return None
         out: dict[str, Any] = {}
         failed: set[str] = set()
