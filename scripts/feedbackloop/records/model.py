@@ -81,7 +81,6 @@ class Request:
     evidence: str | None = (
         None  # where this user is on record: the comment on a hand-set issue, or the filed issue
     )
-    shipped_on: date | None = None  # when the issue was seen closed as completed (written by remind)
     told_on: date | None = None  # when the user was told it shipped (set by a person)
 
 

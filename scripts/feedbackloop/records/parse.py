@@ -492,7 +492,6 @@ REQUEST = Fields(
         "details": text,
         "issue": url,
         "evidence": url,
-        "shipped_on": iso_date,
         "told_on": iso_date,
     },
     frozenset({"type", "title"}),
@@ -666,6 +665,7 @@ def parse(data: bytes | str, path: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -
     try:
         text = reader.decode(data, max_bytes)
         frontmatter, body, _ = reader.split(text)
+        body = body.replace("\r\n", "\n")  # the notes read the same from a CRLF checkout
         raw = reader.values(reader.compose(frontmatter))
     except _Stop:
         return Parsed(path, None, reader.problems, text)

@@ -158,15 +158,13 @@ def _requests(rules: _Rules, today: date) -> None:
                 "`told_on` is set but the request has no issue",
                 "the user is told when the request's issue ships: set `issue` first",
             )
-        for field in ("told_on", "shipped_on"):
-            when = getattr(request, field)
-            if when and not record.date <= when <= today:
-                rules.error(
-                    ("requests", index, field),
-                    "bad-date",
-                    f"`{field}` {when} is before the interview or in the future",
-                    f"write the day it happened, between {record.date} and {today}",
-                )
+        if request.told_on and not record.date <= request.told_on <= today:
+            rules.error(
+                ("requests", index, "told_on"),
+                "bad-date",
+                f"`told_on` {request.told_on} is before the interview or in the future",
+                f"write the day the user was told, between {record.date} and {today}",
+            )
 
 
 def _interview(rules: _Rules, interview: Interview, today: date) -> None:
