@@ -233,21 +233,25 @@ class _Reader:
             self.stop(
                 self.where(mark), "yaml-syntax", "YAML syntax: a tab in the indentation", _yaml_fix("tab")
             )
-        opened = {"a flow sequence": "]", "a flow mapping": "}", "a quoted scalar": ""}
-        closing = next((v for k, v in opened.items() if k in (error.context or "")), None)
-        if closing is not None and context is not None and context.line < mark.line:
-            # libyaml notices an unclosed bracket or quote only lines later: point at where it opens.
-            what, close = (
-                (f"`{'[' if closing == ']' else '{'}`", f"`{closing}`") if closing else ("quote", "")
+        opener = _unclosed_bracket(self.frontmatter)
+        if opener is not None and opener.line < mark.line:
+            # libyaml notices an unclosed bracket only lines later: point at where it opens.
+            bracket = self.frontmatter.split("\n")[opener.line][opener.column]
+            close = "]" if bracket == "[" else "}"
+            self.stop(
+                self.where(opener),
+                "yaml-syntax",
+                f"YAML syntax: the `{bracket}` opened here is never closed"
+                f" (no `{close}` before line {self.where(mark)[0]})",
+                f"close it with `{close}` on this line, or quote the whole value",
             )
+        if "quoted scalar" in (error.context or "") and context is not None and context.line < mark.line:
             self.stop(
                 self.where(context),
                 "yaml-syntax",
-                f"YAML syntax: the {what} opened here is never closed"
-                f" (no closing {close or 'quote'} before line {self.where(mark)[0]})",
-                f"close it with {close} on this line, or quote the whole value"
-                if close
-                else "end the value with the same quote it starts with",
+                "YAML syntax: the quote opened here is never closed"
+                f" (no closing quote before line {self.where(mark)[0]})",
+                "end the value with the same quote it starts with",
             )
         odd = _ODD_BREAK.search(self.frontmatter)
         if odd:
@@ -334,6 +338,20 @@ class _Reader:
         result = walk(root, ())
         assert isinstance(result, dict)
         return result
+
+
+def _unclosed_bracket(frontmatter: str) -> Any:
+    """The mark of the innermost `[` or `{` still open where YAML's scanner stops, if any."""
+    opened: list[Any] = []
+    try:
+        for token in yaml.scan(frontmatter, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.FlowSequenceStartToken | yaml.FlowMappingStartToken):
+                opened.append(token.start_mark)
+            elif isinstance(token, yaml.FlowSequenceEndToken | yaml.FlowMappingEndToken) and opened:
+                opened.pop()
+    except yaml.YAMLError:
+        pass
+    return opened[-1] if opened else None
 
 
 def _yaml_fix(problem: str) -> str:
