@@ -39,8 +39,9 @@ class Services:
 
         return GitHub(env.get("GITHUB_TOKEN"), env.github_api_url, self.context.policy, self.context.budget)
 
-    def slack(self) -> Slack | None:
-        if not self.context.settings.slack_channel:
+    def slack(self, channel_needed: bool = True) -> Slack | None:
+        """The Slack client; None when Slack is off (no channel, where one is needed) or has no token."""
+        if channel_needed and not self.context.settings.slack_channel:
             return None
         if self.context.env.missing("SLACK_BOT_TOKEN"):
             self.skip("Slack", "SLACK_BOT_TOKEN")

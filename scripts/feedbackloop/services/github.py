@@ -11,12 +11,11 @@ import base64
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import requests
 from github import Auth, Github, GithubException
-from github.GithubObject import NotSet
 
 from feedbackloop.services.retry import Budget, Failure, Policy, ServiceError, call, retry_after_seconds
 
@@ -58,17 +57,20 @@ class PullRequest:
 
 
 def _issue(repo: str, raw: Any) -> Issue:
+    """An issue from its JSON (PyGithub objects give theirs as `raw_data`, without a request)."""
+    data: dict[str, Any] = raw if isinstance(raw, dict) else raw._rawData
+    closed_at = data.get("closed_at")
     return Issue(
         repo=repo,
-        number=raw.number,
-        url=raw.html_url,
-        title=raw.title,
-        body=raw.body or "",
-        state=raw.state,
-        state_reason=getattr(raw, "state_reason", None),
-        closed_at=raw.closed_at,
-        labels=tuple(label.name for label in raw.labels),
-        is_pull_request=raw.pull_request is not None,
+        number=int(data["number"]),
+        url=str(data["html_url"]),
+        title=str(data.get("title") or ""),
+        body=str(data.get("body") or ""),
+        state=str(data.get("state") or "open"),
+        state_reason=data.get("state_reason"),
+        closed_at=datetime.fromisoformat(closed_at.replace("Z", "+00:00")) if closed_at else None,
+        labels=tuple(str(label["name"]) for label in data.get("labels") or () if isinstance(label, dict)),
+        is_pull_request="pull_request" in data,
     )
 
 
@@ -145,13 +147,21 @@ class GitHub:
     def _repo(self, repo: str) -> Any:
         return self.client.get_repo(repo, lazy=True)
 
-    def _pages(self, what: str, listing: Any) -> list[Any]:
-        """Every item of a paginated listing, one counted request per page."""
-        items: list[Any] = []
-        page = 0
+    def _pages(self, what: str, path: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every item of a listing as JSON, one counted request per page of 100.
+
+        Raw JSON rather than PyGithub's lazy objects: reading a field a listing leaves out makes
+        those objects fetch the item again, one hidden request each."""
+        items: list[dict[str, Any]] = []
+        page = 1
         while True:
-            fetch: Callable[[], list[Any]] = functools.partial(listing.get_page, page)
-            batch = self._call(f"{what} (page {page + 1})", fetch, idempotent=True)
+            fetch = functools.partial(
+                self.client.requester.requestJsonAndCheck,
+                "GET",
+                path,
+                parameters={**parameters, "per_page": PER_PAGE, "page": page},
+            )
+            _, batch = self._call(f"{what} (page {page})", fetch, idempotent=True)
             items.extend(batch)
             if len(batch) < PER_PAGE:
                 return items
@@ -162,10 +172,11 @@ class GitHub:
         self, repo: str, label: str, since: datetime | None = None, state: str = "all"
     ) -> list[Issue]:
         """Issues (not pull requests) with `label`, updated since `since`: one request per 100."""
-        listing = self._repo(repo).get_issues(
-            labels=[label], state=state, since=since or NotSet, sort="created", direction="asc"
-        )
-        return [_issue(repo, raw) for raw in self._pages(f"list {repo} issues labelled {label}", listing)]
+        parameters: dict[str, Any] = {"labels": label, "state": state, "sort": "created", "direction": "asc"}
+        if since is not None:
+            parameters["since"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        raws = self._pages(f"list {repo} issues labelled {label}", f"/repos/{repo}/issues", parameters)
+        return [_issue(repo, raw) for raw in raws if "pull_request" not in raw]
 
     def create_issue(self, repo: str, title: str, body: str, labels: list[str]) -> Issue:
         raw = self._call(
@@ -176,7 +187,11 @@ class GitHub:
         return _issue(repo, raw)
 
     def get_issue(self, repo: str, number: int) -> Issue:
-        raw = self._call(f"read {repo}#{number}", lambda: self._repo(repo).get_issue(number), idempotent=True)
+        _, raw = self._call(
+            f"read {repo}#{number}",
+            lambda: self.client.requester.requestJsonAndCheck("GET", f"/repos/{repo}/issues/{number}"),
+            idempotent=True,
+        )
         return _issue(repo, raw)
 
     def edit_issue(self, repo: str, number: int, **fields: Any) -> None:
@@ -190,9 +205,8 @@ class GitHub:
         )
 
     def comments(self, repo: str, number: int) -> list[Comment]:
-        listing = self._repo(repo).get_issue(number).get_comments()
-        raws = self._pages(f"list comments of {repo}#{number}", listing)
-        return [Comment(raw.id, raw.html_url, raw.body or "") for raw in raws]
+        raws = self._pages(f"list comments of {repo}#{number}", f"/repos/{repo}/issues/{number}/comments", {})
+        return [Comment(int(raw["id"]), str(raw["html_url"]), str(raw.get("body") or "")) for raw in raws]
 
     def create_comment(self, repo: str, number: int, body: str) -> Comment:
         raw = self._call(

@@ -1,0 +1,29 @@
+"""`feedbackloop report`: the feedback dashboard as markdown, the same one `remind` keeps in an issue."""
+
+from __future__ import annotations
+
+import click
+
+from feedbackloop import actions
+from feedbackloop.commands.connect import Services
+from feedbackloop.commands.remind import active_records, closed_issues
+from feedbackloop.context import Context
+from feedbackloop.errors import OK
+from feedbackloop.plan.remind import flags
+from feedbackloop.plan.report import TITLE, dashboard
+from feedbackloop.services.retry import ServiceError
+
+
+def run(context: Context, include_examples: bool) -> int:
+    records = active_records(context, include_examples)
+    try:
+        closed = closed_issues(context, Services(context).github(), records)
+    except ServiceError as error:
+        click.echo(f"shipped requests not checked: {str(error).splitlines()[0]}", err=True)
+        closed = {}
+    content = dashboard(
+        records, context.settings, context.today, flags(records, context.settings, context.today, closed)
+    )
+    click.echo(f"## {TITLE}\n\n{content}")
+    actions.summary(context.env, f"## {TITLE}\n\n{content}")
+    return OK
