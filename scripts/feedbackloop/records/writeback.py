@@ -125,13 +125,19 @@ def _block(key: Key, value: Scalar, indent: int, newline: str) -> str:
     return newline.join(lines) + newline
 
 
-def _last_end(node: yaml.Node) -> int:
+def _last_end(node: yaml.Node, frontmatter: str) -> int:
     """Where the text of a value ends: a block collection's own end mark lies at the next token,
     which can be on a later line (after the next list item's dash), so follow its last entry."""
     while isinstance(node, yaml.MappingNode | yaml.SequenceNode) and not node.flow_style and node.value:
         last = node.value[-1]
         node = last[1] if isinstance(node, yaml.MappingNode) else last
-    end: int = node.end_mark.index
+    start, end = node.start_mark.index, node.end_mark.index
+    if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+        indicator = frontmatter[start : _line_end(frontmatter, start)]
+        if "+" not in indicator.split("#")[0]:
+            # Blank lines after a clipped or stripped block scalar are not its text: a new key goes
+            # before them. (With `+` they are its text, and stay with it.)
+            return start + len(frontmatter[start:end].rstrip())
     return end
 
 
@@ -204,7 +210,7 @@ def _apply(frontmatter: str, key: Key, value: Change) -> str:
         return frontmatter[:closing] + separator + inner + frontmatter[closing:]
     indent = _indent_of(parent, frontmatter)
     _, last_value = parent.value[-1]
-    end = _last_end(last_value)
+    end = _last_end(last_value, frontmatter)
     # A block scalar ends at the start of the line after it; any other value ends on its own line.
     at = end if end == _line_start(frontmatter, end) else _line_end(frontmatter, end)
     at = _skip_trailing_comments(frontmatter, at, indent)
@@ -238,7 +244,7 @@ def _delete(frontmatter: str, parent: yaml.Node, rest: Key) -> str:
     for index, (key_node, value_node) in enumerate(parent.value):
         if key_node.value == rest[0]:
             start = _line_start(frontmatter, key_node.start_mark.index)
-            end_index = _last_end(value_node)
+            end_index = _last_end(value_node, frontmatter)
             end = (
                 end_index
                 if end_index == _line_start(frontmatter, end_index)
