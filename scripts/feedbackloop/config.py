@@ -7,6 +7,7 @@ they come from the environment only (`Environment`).
 
 from __future__ import annotations
 
+import copy
 import difflib
 import os
 import tomllib
@@ -36,8 +37,9 @@ class RewardKind:
 
 def _setting(default: Any, doc: str, choices: tuple[str, ...] = ()) -> Any:
     if isinstance(default, list | dict):
+        # A deep copy: `rewards` holds tables, and no two Settings may share one.
         return field(
-            default_factory=lambda: type(default)(default), metadata={"doc": doc, "choices": choices}
+            default_factory=lambda: copy.deepcopy(default), metadata={"doc": doc, "choices": choices}
         )
     return field(default=default, metadata={"doc": doc, "choices": choices})
 
@@ -218,6 +220,11 @@ def settings_from_table(table: Mapping[str, Any], where: str = "[tool.feedbacklo
                 + suggest(value, choices),
                 f"set {name} = {_toml(choices[0])}",
             )
+        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            raise UsageError(
+                f"{where}: `{name}` must not be negative, not {value}",
+                f"set it to 0 or more, like the default: {name} = {_toml(default)}",
+            )
         values[name] = value
     _check_nested(values, where)
     settings = Settings(**values)
@@ -240,7 +247,10 @@ def _check_nested(values: dict[str, Any], where: str) -> None:
                     'write each person as { github = "login", slack = "U123", email = "…" }',
                 )
             if not isinstance(value, str):
-                raise UsageError(f"{where}: roster `{key}` must be a string, not {value!r}")
+                raise UsageError(
+                    f"{where}: roster `{key}` must be a string, not {value!r}",
+                    f'quote it: {key} = "{value}"',
+                )
         if not person.get("github"):
             raise UsageError(f"{where}: a roster entry has no `github` login", 'add github = "their-login"')
     for kind, spec in values.get("rewards", {}).items():
@@ -250,7 +260,7 @@ def _check_nested(values: dict[str, Any], where: str) -> None:
                 + suggest(kind, ("merch", "open-collective")),
                 "reward kinds are merch and open-collective",
             )
-        if not isinstance(spec, dict) or set(spec) - set(_NESTED["rewards"]):
+        if not isinstance(spec, dict) or set(spec) != set(_NESTED["rewards"]):
             raise UsageError(
                 f"{where}: `rewards.{kind}` must be a table of amount and currency",
                 f'write rewards.{kind} = {{ amount = "30", currency = "USD" }}',
@@ -259,12 +269,17 @@ def _check_nested(values: dict[str, Any], where: str) -> None:
             Decimal(str(spec.get("amount", "")))
         except InvalidOperation:
             raise UsageError(
-                f"{where}: `rewards.{kind}.amount` is not a number: {spec.get('amount')!r}"
+                f"{where}: `rewards.{kind}.amount` is not a number: {spec.get('amount')!r}",
+                f'write the amount in digits: rewards.{kind} = {{ amount = "30", currency = "USD" }}',
             ) from None
     for name in ("type_labels",):
         for key, value in values.get(name, {}).items():
             if key not in ("bug", "feature") or not isinstance(value, str):
-                raise UsageError(f"{where}: `{name}.{key}` must map bug or feature to a label name")
+                raise UsageError(
+                    f"{where}: `{name}.{key}` must map bug or feature to a label name."
+                    + suggest(key, ("bug", "feature")),
+                    f'write {name} = {{ bug = "bug", feature = "enhancement" }}',
+                )
 
 
 def load_settings(root: Path) -> Settings:
@@ -278,9 +293,17 @@ def load_settings(root: Path) -> Settings:
         raise UsageError(
             f"{pyproject}: not valid TOML: {error}", "fix the syntax of pyproject.toml"
         ) from None
-    table = data.get("tool", {}).get("feedbackloop", {})
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise UsageError(
+            f"{pyproject}: [tool] must be a table", "write the settings under [tool.feedbackloop]"
+        )
+    table = tool.get("feedbackloop", {})
     if not isinstance(table, dict):
-        raise UsageError(f"{pyproject}: [tool.feedbackloop] must be a table")
+        raise UsageError(
+            f"{pyproject}: [tool.feedbackloop] must be a table",
+            "write the settings as `name = value` lines under a [tool.feedbackloop] header",
+        )
     return settings_from_table(table, f"{pyproject.name} [tool.feedbackloop]")
 
 
