@@ -113,11 +113,24 @@ def with_request(record: Record, index: int, **changes: Any) -> Record:
 
 # -- Slack's limits --------------------------------------------------------------------------------
 def cut(text: str, limit: int, more: str = "") -> str:
-    """`text` within `limit` characters, ending with "…" and `more` when it had to be cut."""
+    """`text` within `limit` characters, ending with "…" and `more` when it had to be cut.
+
+    The text is Slack's (escaped, with `<url|title>` links and `<@U…>` mentions): it is never cut
+    inside a link or an entity such as `&amp;`, which would show as broken markup, and it ends at a
+    line break when one is near, so a list loses whole items."""
     if len(text) <= limit:
         return text
     tail = f"… {more}" if more else "…"
-    return text[: max(0, limit - len(tail))].rstrip() + tail
+    kept = text[: max(0, limit - len(tail))]
+    if kept.rfind("<") > kept.rfind(">"):
+        kept = kept[: kept.rfind("<")]
+    entity = kept.rfind("&")
+    if entity != -1 and ";" not in kept[entity:]:  # escaped text: every & starts an entity
+        kept = kept[:entity]
+    line = kept.rfind("\n")
+    if line >= len(kept) // 2:
+        kept = kept[:line]
+    return kept.rstrip() + tail
 
 
 def fit_blocks(blocks: Sequence[dict[str, Any]], more: str) -> list[dict[str, Any]]:
