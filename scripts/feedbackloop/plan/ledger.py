@@ -48,7 +48,7 @@ def unpublished(record: Record, settings: Settings) -> list[str]:
     evidence = sum(1 for r in record.requests if r.issue and not r.evidence)
     if evidence:
         todo.append(f"{evidence} evidence comment{'s' * (evidence != 1)}")
-    current = record.published.digest == digest(record)
+    current = record.published.digest == digest(record) and not new_issues
     if settings.slack_channel and not (record.published.slack and current):
         todo.append("slack" if not record.published.slack else "slack update")
     if settings.google_doc_id and not (record.published.doc and current):

@@ -83,10 +83,12 @@ def plan(records: Iterable[Record], settings: Settings) -> list[Work]:
     for record in sorted(records, key=lambda r: (r.date, r.id)):
         if not publishable(record):
             continue
-        current = record.published.digest == digest(record)
+        new_issues = tuple(i for i, r in enumerate(record.requests) if not r.issue)
+        # Filing an issue puts its link into the Slack message and the doc entry: they change too.
+        current = record.published.digest == digest(record) and not new_issues
         work = Work(
             record,
-            new_issues=tuple(i for i, r in enumerate(record.requests) if not r.issue),
+            new_issues=new_issues,
             evidence=tuple(i for i, r in enumerate(record.requests) if r.issue and not r.evidence),
             slack=_state(bool(settings.slack_channel), record.published.slack, current, "post"),
             doc=_state(bool(settings.google_doc_id), record.published.doc, current, "add"),
