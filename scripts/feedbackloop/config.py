@@ -11,7 +11,7 @@ import copy
 import difflib
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -156,7 +156,7 @@ _NESTED: dict[str, tuple[str, ...]] = {
 }
 
 
-def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
+def suggest(word: str, choices: Sequence[str]) -> str:
     """ "Did you mean …?" for a typo, or nothing."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" Did you mean `{close[0]}`?" if close else ""

@@ -43,11 +43,23 @@ def pull_request_base(env: Environment) -> str | None:
 
 
 def changed_files(root: Path, base: str, folder: str) -> list[Path]:
-    """Files under `folder` added or modified between the merge base of `base` and HEAD."""
-    found = _git(root, "diff", "--name-only", "--diff-filter=d", "-z", f"{base}...HEAD", "--", folder)
+    """Files under `folder` added or modified since the merge base of `base` and HEAD: in the
+    commits since, and (on a laptop, before committing) in the working tree, untracked ones too."""
+    found = _git(
+        root, "diff", "--relative", "--name-only", "--diff-filter=d", "-z", f"{base}...HEAD", "--", folder
+    )
     if found.returncode != 0:
         raise UsageError(
             f"git cannot compare with {base}: {found.stderr.strip()}",
             "fetch the base branch (actions/checkout with fetch-depth: 0), or pass files to validate",
         )
-    return [root / name for name in found.stdout.split("\0") if name.endswith(".md")]
+    names = set(found.stdout.split("\0"))
+    # In CI the working tree is clean and these add nothing.
+    names |= set(
+        _git(
+            root, "diff", "--relative", "--name-only", "--diff-filter=d", "-z", "HEAD", "--", folder
+        ).stdout.split("\0")
+    )
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", folder)
+    names |= set(untracked.stdout.split("\0"))
+    return [root / name for name in sorted(names) if name.endswith(".md") and (root / name).is_file()]

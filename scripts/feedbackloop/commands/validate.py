@@ -12,7 +12,7 @@ from feedbackloop.context import Context
 from feedbackloop.errors import FAILED, OK, UsageError
 from feedbackloop.git import changed_files, pull_request_base
 from feedbackloop.records.problems import Problem, as_json, has_errors
-from feedbackloop.records.repo import load, record_files, relative
+from feedbackloop.records.repo import is_record_file, load, record_files, relative
 
 
 def _selected(context: Context, paths: Sequence[Path]) -> set[str] | None:
@@ -22,9 +22,10 @@ def _selected(context: Context, paths: Sequence[Path]) -> set[str] | None:
     chosen: set[str] = set()
     for path in paths:
         if path.is_dir():
-            chosen.update(relative(context.root, p) for p in path.rglob("*.md"))
+            chosen.update(relative(context.root, p) for p in path.rglob("*.md") if is_record_file(p))
         elif path.is_file():
-            chosen.add(relative(context.root, path))
+            if path.name.lower() != "readme.md":  # as in a folder: pre-commit passes README.md too
+                chosen.add(relative(context.root, path))
         else:
             raise UsageError(f"{path}: no such file or folder", "pass interview files or folders")
     return chosen

@@ -15,12 +15,17 @@ from feedbackloop.records.problems import Problem
 from feedbackloop.records.rules import check_across, check_record
 
 
+def is_record_file(path: Path) -> bool:
+    """A markdown file that is not a README (a folder of interviews may explain itself in one)."""
+    return path.suffix == ".md" and path.name.lower() != "readme.md" and path.is_file()
+
+
 def record_files(root: Path, settings: Settings) -> list[Path]:
     """Every interview and note file, in a stable order (README files aside)."""
     folder = root / settings.interviews_dir
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*.md") if p.name.lower() != "readme.md" and p.is_file())
+    return sorted(p for p in folder.rglob("*.md") if is_record_file(p))
 
 
 def relative(root: Path, path: Path) -> str:
