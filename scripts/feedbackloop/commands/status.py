@@ -64,7 +64,8 @@ def text_table(table: Sequence[tuple[str, ...]]) -> str:
 
 def markdown_table(table: Sequence[tuple[str, ...]]) -> str:
     out = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    out += ["| " + " | ".join(cell or "·" for cell in row) + " |" for row in table]
+    # A `|` in a cell (an id is free text until validated) would end the cell early.
+    out += ["| " + " | ".join(cell.replace("|", "\\|") or "·" for cell in row) + " |" for row in table]
     return "\n".join(out)
 
 
