@@ -99,54 +99,76 @@ def dashboard_body(content: str, ledger: Ledger) -> str:
 
 
 def reminder_text(owner: str, items: Sequence[Flag], mention: str) -> str:
-    lines = [
-        f"{mention} feedbackloop: {len(items)} thing{'s' * (len(items) != 1)} to do from user interviews"
-    ]
+    headline = f"feedbackloop: {len(items)} thing{'s' * (len(items) != 1)} to do from user interviews"
+    lines = [f"{mention} {headline}" if mention else headline]
     lines += [f"• {slack_escape(flag.private)}" for flag in items]
     return "\n".join(lines)
 
 
 class Reminder:
-    def __init__(self, context: Context, records: list[Record], found: list[Flag], content: str) -> None:
+    def __init__(
+        self,
+        context: Context,
+        services: Services,
+        github: GitHub,
+        records: list[Record],
+        found: list[Flag],
+        content: str,
+    ) -> None:
         self.context = context
         self.settings = context.settings
-        self.services = Services(context)
+        self.services = services
+        self.github = github
+        self.repo = services.repository
         self.records = records
         self.found = found
         self.content = content
         self.failures: list[str] = []
+        self.body = ""  # the dashboard's body as GitHub holds it now
+        self.open = True
+        self.written = False
 
     # -- the dashboard issue ---------------------------------------------------------------------
-    def find_dashboard(self, github: GitHub, repo: str) -> Issue | None:
-        for issue in github.labeled_issues(repo, DASHBOARD_LABEL, state="all"):
+    def find_dashboard(self) -> Issue | None:
+        for issue in self.github.labeled_issues(self.repo, DASHBOARD_LABEL, state="all"):
             if any(kind == "dashboard" for kind, _ in markers(issue.body)):
                 return issue
         return None
 
-    def ensure_dashboard(self, github: GitHub, repo: str, body: str) -> Issue:
-        existing = self.find_dashboard(github, repo)
+    def ensure_dashboard(self, body: str) -> Issue:
+        existing = self.find_dashboard()
         if existing is not None:
             return existing
         try:
-            return github.create_issue(repo, TITLE, body, [DASHBOARD_LABEL])
+            return self.github.create_issue(self.repo, TITLE, body, [DASHBOARD_LABEL])
         except Ambiguous:
-            return self.find_dashboard(github, repo) or github.create_issue(
-                repo, TITLE, body, [DASHBOARD_LABEL]
+            return self.find_dashboard() or self.github.create_issue(
+                self.repo, TITLE, body, [DASHBOARD_LABEL]
             )
 
+    def write(self, number: int, body: str) -> None:
+        """Rewrite the dashboard (and reopen it, when someone closed it by hand)."""
+        self.github.edit_issue(self.repo, number, body=body, state="open")
+        self.body, self.open, self.written = body, True, True
+
     # -- Slack -----------------------------------------------------------------------------------
-    def destination(self, slack: Slack, owner: str) -> tuple[str, str] | None:
-        """(channel, mention) for an owner, or None when the roster has no Slack id for them."""
-        teammate = self.settings.teammate(owner)
-        if teammate is None or not teammate.slack:
-            click.echo(f"no Slack reminder for @{owner}: add their Slack member id to `roster`")
-            return None
+    def reachable(self, owners: dict[str, list[Flag]]) -> dict[str, str]:
+        """Each owner's Slack member id; an owner without one is skipped with a line, every run, and
+        never enters the ledger (or each re-run would mark and unmark them)."""
+        members = {}
+        for owner in owners:
+            teammate = self.settings.teammate(owner)
+            if teammate is None or not teammate.slack:
+                click.echo(f"no Slack reminder for @{owner}: add their Slack member id to `roster`")
+            else:
+                members[owner] = teammate.slack
+        return members
+
+    def destination(self, slack: Slack, member: str) -> tuple[str, str]:
+        """(channel, mention) for a reminder to the teammate with this Slack member id."""
         if self.settings.slack_reminders == "channel":
-            if not self.settings.slack_channel:
-                click.echo("no channel reminders: `slack_channel` is not set")
-                return None
-            return self.settings.slack_channel, f"<@{teammate.slack}>"
-        return slack.open_dm(teammate.slack), ""
+            return self.settings.slack_channel, f"<@{member}>"
+        return slack.open_dm(member), ""
 
     def already_sent(self, slack: Slack, channel: str, owner: str, digest: str) -> bool:
         """After a run stopped between a message and its confirmation: was it sent?"""
@@ -160,25 +182,27 @@ class Reminder:
                 return True
         return False
 
-    def remind(self, github: GitHub, repo: str, issue: Issue, ledger: Ledger) -> Ledger:
+    def remind(self, number: int, ledger: Ledger) -> Ledger:
         owners = by_owner(self.found)
-        due = {o: items_digest(items) for o, items in owners.items()}
+        if not owners:
+            return ledger
+        if self.settings.slack_reminders == "channel" and not self.settings.slack_channel:
+            click.echo("no Slack reminders: `slack_reminders` is channel but `slack_channel` is not set")
+            return ledger
+        members = self.reachable(owners)
+        due = {o: items_digest(owners[o]) for o in members}
         todo = {o: d for o, d in due.items() if ledger.sent.get(o) != d}
         if not todo:
             return ledger
-        slack = self.services.slack(channel_needed=self.settings.slack_reminders == "channel")
+        slack = self.services.slack(channel_needed=False)
         if slack is None:
             return ledger
         was_pending = {o for o, d in todo.items() if ledger.sent.get(o) == f"pending:{d}"}
         ledger.sent.update({o: f"pending:{d}" for o, d in todo.items()})
-        github.edit_issue(repo, issue.number, body=dashboard_body(self.content, ledger), state="open")
+        self.write(number, dashboard_body(self.content, ledger))
         for owner, digest in todo.items():
             try:
-                target = self.destination(slack, owner)
-                if target is None:
-                    del ledger.sent[owner]
-                    continue
-                channel, mention = target
+                channel, mention = self.destination(slack, members[owner])
                 if owner in was_pending and self.already_sent(slack, channel, owner, digest):
                     ledger.sent[owner] = digest
                     continue
@@ -198,22 +222,15 @@ class Reminder:
         return ledger
 
     def run(self) -> int:
-        github = self.services.github()
-        if github is None:
-            click.echo("the dashboard issue and reminders need GitHub: printed only")
-            click.echo(self.content)
-            return OK
-        repo = self.services.repository
         try:
             fresh = dashboard_body(self.content, Ledger(self.context.today.isoformat()))
-            issue = self.ensure_dashboard(github, repo, fresh)
-            ledger = self.remind(github, repo, issue, Ledger.read(issue.body, self.context.today))
+            issue = self.ensure_dashboard(fresh)
+            self.body, self.open = issue.body, issue.state == "open"
+            ledger = self.remind(issue.number, Ledger.read(issue.body, self.context.today))
             body = dashboard_body(self.content, ledger)
-            if body != issue.body or issue.state != "open":
-                github.edit_issue(repo, issue.number, body=body, state="open")
-                click.echo(f"dashboard updated: {issue.url}")
-            else:
-                click.echo(f"dashboard unchanged: {issue.url}")
+            if body != self.body or not self.open:
+                self.write(issue.number, body)
+            click.echo(f"dashboard {'updated' if self.written else 'unchanged'}: {issue.url}")
         except ServiceError as error:
             self.failures.append(str(error).splitlines()[0])
         for failure in self.failures:
@@ -252,4 +269,8 @@ def run(context: Context, dry_run: bool, include_examples: bool) -> int:
             for flag in items:
                 click.echo(f"  - {flag.text.replace('`', '')}")
         return OK
-    return Reminder(context, records, found, content).run()
+    if github is None:
+        click.echo("the dashboard issue and reminders need GitHub: printed only")
+        click.echo(content)
+        return OK
+    return Reminder(context, services, github, records, found, content).run()
