@@ -23,11 +23,12 @@ class Services:
 
     context: Context
     said: set[str] = field(default_factory=set)
+    err: bool = False  # say it on stderr: for commands whose stdout is their product (report)
 
     def skip(self, service: str, missing: str) -> None:
         if service not in self.said:
             self.said.add(service)
-            click.echo(f"{service}: skipped, {missing} is not set")
+            click.echo(f"{service}: skipped, {missing} is not set", err=self.err)
 
     def github(self) -> GitHub | None:
         env = self.context.env

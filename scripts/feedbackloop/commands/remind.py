@@ -39,21 +39,24 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def active_records(context: Context, include_examples: bool) -> list[Record]:
+def active_records(context: Context, include_examples: bool, err: bool = False) -> list[Record]:
+    """The records to remind about; one line (on stderr when `err`) for each that has problems."""
     broken = {p.path for p in context.repository.problems if p.severity == "error"}
     for path in sorted(broken):
-        click.echo(f"skipped {path}: it has problems (run `feedbackloop validate {path}`)")
+        click.echo(f"skipped {path}: it has problems (run `feedbackloop validate {path}`)", err=err)
     return [r for r in context.repository.active(include_examples or None) if r.path not in broken]
 
 
-def closed_issues(context: Context, github: GitHub | None, records: Sequence[Record]) -> dict[str, Closed]:
+def closed_issues(
+    context: Context, github: GitHub | None, records: Sequence[Record], err: bool = False
+) -> dict[str, Closed]:
     """The request issues closed since the oldest request still to report: one paged listing of the
     labelled issues, plus one read per issue that was set by hand (it may carry no label)."""
     pending = told_pending(records)
     if not pending:
         return {}
     if github is None:
-        click.echo("shipped requests are not checked without GitHub")
+        click.echo("shipped requests are not checked without GitHub", err=err)
         return {}
     services = Services(context)
     repo, label = services.issues_repository, context.settings.issue_label

@@ -1,4 +1,7 @@
-"""`feedbackloop report`: the feedback dashboard as markdown, the same one `remind` keeps in an issue."""
+"""`feedbackloop report`: the feedback dashboard as markdown, the same one `remind` keeps in an issue.
+
+Stdout is the markdown and nothing else (`feedbackloop report > dashboard.md`): every other line goes
+to stderr."""
 
 from __future__ import annotations
 
@@ -15,15 +18,15 @@ from feedbackloop.services.retry import ServiceError
 
 
 def run(context: Context, include_examples: bool) -> int:
-    records = active_records(context, include_examples)
+    records = active_records(context, include_examples, err=True)
     try:
-        closed = closed_issues(context, Services(context).github(), records)
+        closed = closed_issues(context, Services(context, err=True).github(), records, err=True)
     except ServiceError as error:
         click.echo(f"shipped requests not checked: {str(error).splitlines()[0]}", err=True)
         closed = {}
     content = dashboard(
         records, context.settings, context.today, flags(records, context.settings, context.today, closed)
     )
-    click.echo(f"## {TITLE}\n\n{content}")
+    click.echo(f"## {TITLE}\n\n{content}", nl=False)  # the content ends with its newline
     actions.summary(context.env, f"## {TITLE}\n\n{content}")
     return OK
