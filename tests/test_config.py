@@ -158,12 +158,11 @@ def test_a_bad_setting_is_a_usage_error_with_a_fix(table: str, fragments: list[s
     ],
     ids=["unknown-key", "invalid-toml", "duplicate-key", "not-a-table", "tool-not-a-table", "wrong-type"],
 )
-@pytest.mark.parametrize("command", ["validate", "status"])
 def test_through_the_cli_a_bad_pyproject_exits_2_with_the_message_and_no_traceback(
-    tmp_path: Path, content: str, fragments: list[str], command: str
+    tmp_path: Path, content: str, fragments: list[str]
 ) -> None:
     (tmp_path / "pyproject.toml").write_text(content, encoding="utf-8")
-    ran = feedbackloop(command, "--root", tmp_path, "--today", TODAY, cwd=tmp_path)
+    ran = feedbackloop("validate", "--root", tmp_path, "--today", TODAY, cwd=tmp_path)
     assert ran.code == 2, ran.output
     assert_no_traceback(ran)
     assert ran.stdout == ""
@@ -171,6 +170,18 @@ def test_through_the_cli_a_bad_pyproject_exits_2_with_the_message_and_no_traceba
     for fragment in fragments:
         assert fragment in ran.stderr
     assert "\n  fix: " in ran.stderr
+
+
+@pytest.mark.parametrize(
+    "args", [["status"], ["new", "--topic", "Web", "--first-name", "Jo", "--interviewer", "alice"]]
+)
+def test_other_commands_refuse_a_bad_pyproject_the_same_way(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.feedbackloop]\nslak_channel = 'C1'\n", encoding="utf-8")
+    ran = feedbackloop(*args, "--root", tmp_path, "--today", TODAY, cwd=tmp_path)
+    assert ran.code == 2
+    assert_no_traceback(ran)
+    assert "`slak_channel` is not a setting. Did you mean `slack_channel`?" in ran.stderr
+    assert not (tmp_path / "interviews").exists()
 
 
 def test_a_pyproject_that_is_not_utf8_exits_2(tmp_path: Path) -> None:

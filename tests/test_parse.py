@@ -335,7 +335,7 @@ def test_deep_nesting_is_refused_without_a_crash() -> None:
 
 
 # -- never a traceback -------------------------------------------------------------------------------
-@settings(max_examples=300, deadline=None, database=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(st.binary(max_size=400))
 def test_any_bytes_give_a_record_or_problems(data: bytes) -> None:
     parsed = parse(b"---\n" + data + b"\n---\n", PATH)
@@ -351,7 +351,7 @@ _yaml_ish = st.text(
 )
 
 
-@settings(max_examples=300, deadline=None, database=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(_yaml_ish)
 def test_any_yaml_ish_text_in_a_field_gives_a_record_or_problems(value: str) -> None:
     parsed = parse(minimal(f"summary: {value}\n"), PATH)

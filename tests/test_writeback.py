@@ -384,7 +384,7 @@ LEDGER_TEXT_FIELDS: list[Key] = [
 ]
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(
     key=st.sampled_from(LEDGER_TEXT_FIELDS),
     value=st.text(max_size=60),
