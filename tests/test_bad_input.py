@@ -241,3 +241,13 @@ def test_text_lines_name_the_file_line_column_fix_and_code(run: Run) -> None:
         matching = [line for line in lines if line.startswith(prefix) and line.endswith(f"[{expected.code}]")]
         assert len(matching) == 1, prefix
         assert " Fix: " in matching[0]
+
+
+def test_the_good_corpus_passes(tmp_path: Path) -> None:
+    """Files that look odd but are right: YAML 1.1 look-alikes (`NO`, `on`, `01234`, `12:30`), a BOM,
+    CRLF line endings, every quoting style, flow collections, a note, merch after merch declined."""
+    folder = copy_corpus("good", tmp_path / "good")
+    files = len(list((folder / "interviews").rglob("*.md")))
+    assert files >= 9
+    ran = feedbackloop("validate", "--root", folder, "--today", TODAY, cwd=folder)
+    assert (ran.code, ran.stdout, ran.stderr) == (0, f"{files} files checked: 0 errors, 0 warnings\n", "")
