@@ -22,11 +22,12 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 TODAY = "2026-11-28"  # the examples are dated around it; a fixed day keeps the demo's output stable
 
 
-def sh(*args: str | Path) -> None:
+def sh(*args: str | Path, expect: int = 0) -> None:
+    """Run a command; stop unless it exits with `expect` (a demo may show a command that exits 1)."""
     print("+", " ".join(str(a) for a in args), flush=True)
     code = subprocess.run([str(a) for a in args], cwd=ROOT, check=False).returncode
-    if code != 0:
-        sys.exit(code)
+    if code != expect:
+        sys.exit(code or 1)
 
 
 def ensure_venv(extra: str) -> None:
@@ -45,12 +46,20 @@ def demo() -> None:
     fl = BIN / "feedbackloop"
     sh(fl, "validate", "--today", TODAY)
     sh(fl, "status", "--all", "--today", TODAY)
+    # Rewards without Shopify or Slack: what a run would do (a merch gift card; an Open Collective step).
+    sh(fl, "reward", "2026-11-18-web-analytics-joe", "--dry-run", "--today", TODAY)
+    sh(fl, "reward", "2026-11-12-feature-flags-marco", "--dry-run", "--today", TODAY)
+    # The follow-up e-mail: Joe's second question has no answer yet, so it warns and exits 1.
+    sh(fl, "follow-up", "2026-11-18-web-analytics-joe", "--today", TODAY, expect=1)
+    print("(exit 1 above is expected: the draft marks the question that still needs an answer)")
 
 
 def test() -> None:
     ensure_venv("[test]")
     workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml"))
-    forms = sorted(str(p) for p in (ROOT / ".github" / "ISSUE_TEMPLATE").glob("*.yml") if p.name != "config.yml")
+    forms = sorted(
+        str(p) for p in (ROOT / ".github" / "ISSUE_TEMPLATE").glob("*.yml") if p.name != "config.yml"
+    )
     sh(BIN / "ruff", "check", ".")
     sh(BIN / "ruff", "format", "--check", ".")
     sh(BIN / "mypy")
