@@ -113,6 +113,8 @@ EXPECTED = [
     # -- the rules -------------------------------------------------------------------------------
     broken_rule(Y + "email-frontmatter.md", 10, 12, "email-address", "an e-mail address is in the file"),
     broken_rule(Y + "email-body.md", 17, 25, "email-address", "an e-mail address is in the file"),
+    # After a U+2028 and a form feed in the notes: they are not line breaks in a file.
+    broken_rule(Y + "email-after-separator.md", 17, 16, "email-address", "an e-mail address is in the file"),
     broken_rule(Y + "id-mismatch.md", 2, 5, "id-mismatch", "the file is named 2026-11-20-id-mismatch.md"),
     broken_rule(Y + "id-not-a-slug.md", 2, 5, "bad-id", "is not a date and a slug"),
     broken_rule(Y + "id-date-mismatch.md", 2, 5, "date-mismatch", "`date` is 2026-11-19"),
@@ -131,6 +133,8 @@ EXPECTED = [
     broken_rule(Y + "sent-without-date.md", 13, 11, "missing-key", "`reward.sent_on` is required"),
     broken_rule(Y + "done-without-date.md", 15, 11, "missing-key", "`follow_up.done_on` is required"),
     broken_rule(Y + "completed-no-notes.md", 15, 1, "missing-notes", "needs notes below the frontmatter"),
+    # No line after the closing `---`: the problem is on it, not on a line the file does not have.
+    broken_rule(Y + "completed-no-body.md", 14, 1, "missing-notes", "needs notes below the frontmatter"),
     broken_rule("2026/2026-12-20-completed-in-future.md", 4, 7, "future-call", "the call is on 2026-12-20"),
     broken_rule(
         Y + "told-without-issue.md", 17, 14, "inconsistent", "`told_on` is set but the request has no issue"

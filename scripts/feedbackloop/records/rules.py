@@ -190,7 +190,7 @@ def _interview(rules: _Rules, interview: Interview, today: date) -> None:
                 "a completed interview needs notes below the frontmatter",
                 "write the interview notes after the closing `---`",
             )
-            rules.problems[-1] = _at_body(rules.problems[-1], rules.positions)
+            rules.problems[-1] = _at_body(rules.problems[-1], rules.positions, interview.notes)
         if not interview.interviewers:
             rules.error(
                 ("status",), "missing-key", "a completed interview needs `interviewers`", "list their logins"
@@ -275,15 +275,18 @@ def _reward(rules: _Rules, interview: Interview, today: date) -> None:
             )
 
 
-def _at_body(problem: Problem, positions: Positions) -> Problem:
-    line = positions.frontmatter_end + 1
+def _at_body(problem: Problem, positions: Positions, body: str) -> Problem:
+    # The body's first line, or the closing `---` when the file ends there (no line after it exists).
+    line = positions.frontmatter_end + 1 if body else positions.frontmatter_end
     return Problem(problem.path, line, 1, problem.code, problem.message, problem.fix, problem.severity)
 
 
 def _emails(rules: _Rules, text: str, settings: Settings) -> None:
     if settings.allow_emails or "@" not in text:
         return
-    for number, line in enumerate(text.splitlines(), start=1):
+    # split("\n"), not splitlines(): that also breaks at form feeds, U+2028 and others, and the line
+    # numbers would no longer be the file's.
+    for number, line in enumerate(text.split("\n"), start=1):
         for found in EMAIL.finditer(line):
             rules.problems.append(
                 Problem(
