@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +47,17 @@ class Closed:
 
     url: str
     completed: bool
+
+
+_MENTION = re.compile(r"@(?=\w)")
+
+
+def inline(text: str) -> str:
+    """Text from a record, safe on one line of the dashboard: no line break (which could start a fake
+    checkbox), no HTML (a `<!--` would hide the rest, or fake the reminder ledger's marker), and no
+    @mention GitHub would notify (a zero-width space after the @)."""
+    flat = " ".join(text.split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MENTION.sub("@\u200b", flat)
 
 
 def _days_since(record: Record, today: date) -> int:
@@ -143,13 +155,14 @@ def shipped_flags(records: Iterable[Record], closed: Mapping[str, Closed]) -> li
                 continue
             name = record.user.first_name or "the user"
             step = f"then set `told_on` on request {index + 1}"
+            title = " ".join(request.title.split())
             flags.append(
                 Flag(
                     "shipped",
                     f"shipped:{record.id}#{index + 1}",
                     record.owners,
-                    f"`{record.id}`: tell the user that “{request.title}” shipped ({request.issue}); {step}",
-                    f"Tell {name} that “{request.title}” shipped ({request.issue}); {step} in {record.id}",
+                    f"`{record.id}`: tell the user that “{inline(title)}” shipped ({request.issue}); {step}",
+                    f"Tell {name} that “{title}” shipped ({request.issue}); {step} in {record.id}",
                     record.id,
                     record.path,
                 )
