@@ -88,9 +88,11 @@ class Ledger:
 
     @classmethod
     def read(cls, body: str, today: date) -> Ledger:
-        for kind, fields in markers(body):
-            if kind == "reminded" and fields.get("day") == today.isoformat():
-                return cls(today.isoformat(), {k: v for k, v in fields.items() if k != "day"})
+        """Today's ledger: the last `reminded` marker (the one this command appends after the
+        content), so nothing inside the content can stand in for it."""
+        found = [fields for kind, fields in markers(body) if kind == "reminded"]
+        if found and found[-1].get("day") == today.isoformat():
+            return cls(today.isoformat(), {k: v for k, v in found[-1].items() if k != "day"})
         return cls(today.isoformat())
 
     def marker(self) -> str:
