@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,8 @@ from feedbackloop.context import Context
 from feedbackloop.ledger import Changes
 from feedbackloop.records.parse import parse
 from feedbackloop.records.writeback import render_scalar
-from feedbackloop.services.retry import Policy, ServiceError
+from feedbackloop.services.retry import Budget, Policy, ServiceError
+from feedbackloop.services.shopify import Shopify
 from helpers_repo import Ran, assert_no_traceback, clean_env, commit, feedbackloop, git, make_repo
 
 REPO = "acme/interviews"
@@ -748,3 +750,27 @@ def test_the_adapter_raises_service_errors_not_library_errors(world: World) -> N
     world.shop.inject(Fault.drop(), times=10)
     with pytest.raises(ServiceError, match="no answer"):
         world.in_process()
+
+
+def test_a_cards_note_is_cleared_for_an_erasure(clock: Clock) -> None:
+    """What `forget` will call: giftCardUpdate with `note: null`; a card that is gone is not an error."""
+    with FakeShopify(clock=clock) as shop:
+        shopify = Shopify(
+            shop.token, shop.graphql_url_for("2025-10"), Policy(sleep=lambda s: None), Budget(50)
+        )
+        issued = shopify.create_gift_card(
+            Decimal(30), f"feedbackloop reward {JOE_ID}\nprofile: {JOE_PROFILE}"
+        )
+        assert issued.code not in repr(issued)
+
+        assert shopify.set_note(issued.card.id, None) is True
+        assert shop.gift_cards()[0]["note"] is None
+        assert shopify.set_note("gid://shopify/GiftCard/1", None) is False
+        assert shopify.budget.used["shopify"] == 3
+        [listed] = shopify.gift_cards_since(date(2026, 11, 1)).cards
+        assert (listed.id, listed.note, listed.amount, listed.currency) == (
+            issued.card.id,
+            None,
+            Decimal(30),
+            "USD",
+        )
