@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _corpus import generate  # noqa: E402
+from _corpus import generate
 
 BASELINE = """
 import sys, pathlib, yaml
