@@ -22,6 +22,7 @@ from feedbackloop.context import Context
 from feedbackloop.errors import FAILED, OK, FeedbackloopError
 from feedbackloop.git import rev_parse
 from feedbackloop.ledger import Changes, commit_changes, write_files
+from feedbackloop.lock import LEASE, Held, Lock, acquire
 from feedbackloop.plan.ledger import digest
 from feedbackloop.plan.publish import (
     Work,
@@ -376,22 +377,63 @@ class Publisher:
             )
             github.create_comment(repo, pull.number, body)
 
+    # -- one run at a time ----------------------------------------------------------------------
+    def lock(self) -> Lock | None:
+        """The publish lock (see feedbackloop.lock); None without GitHub, or when GitHub fails (the
+        workflow's concurrency group still keeps its runs apart). Raises Held when another run has it."""
+        github = self.services.github()
+        if github is None:
+            return None
+        local = self.context.env.get("GITHUB_SHA") or rev_parse(self.context.root, "HEAD")
+        tree = rev_parse(self.context.root, f"{local}^{{tree}}") if local else None
+        now = datetime.fromtimestamp(self.context.policy.clock(), UTC)
+        try:
+            return acquire(
+                github, self.services.repository, self.settings.branch, tree, self.context.env, now
+            )
+        except ServiceError as error:
+            click.echo(f"GitHub: could not take the publish lock, going on without it: {_first(error)}")
+            return None
+
     # -- the whole run ---------------------------------------------------------------------------
     def run(self) -> int:
+        try:
+            lock = self.lock()
+        except Held as held:
+            line = (
+                f"another publish is running ({held.theirs.describe()}): this run stopped before doing "
+                f"anything; run it again once that one is done (a lock older than "
+                f"{LEASE.seconds // 60} minutes is taken over)"
+            )
+            click.echo(line)
+            actions.summary(self.context.env, f"### Not published\n\n{line}")
+            return FAILED
+        try:
+            written = self.publish()
+        finally:
+            if lock is not None:
+                try:
+                    lock.release()
+                except ServiceError as error:
+                    click.echo(f"GitHub: could not release the publish lock: {_first(error)}")
+        return self.report(written)
+
+    def publish(self) -> str:
+        """Every effect, then the write-back; what was written back, in words."""
         self.issues()
         self.slack()
         self.doc()
         try:
             written = self.write_back()
         except ServiceError as error:
-            written = f"write-back failed: {str(error).splitlines()[0]}"
+            written = f"write-back failed: {_first(error)}"
             for outcome in self.outcomes.values():
                 outcome.failed.append(written)
         try:
             self.comment_on_pull_request()
         except ServiceError as error:
-            click.echo(f"could not comment on the pull request: {str(error).splitlines()[0]}")
-        return self.report(written)
+            click.echo(f"could not comment on the pull request: {_first(error)}")
+        return written
 
     def report(self, written: str) -> int:
         for outcome in self.outcomes.values():
@@ -418,6 +460,10 @@ class Publisher:
             )
         table = "| interview | done | links | |\n|---|---|---|---|\n" + "\n".join(rows)
         return f"### Published\n\n{table}\n\n{written}. {self.context.budget.line()}"
+
+
+def _first(error: Exception) -> str:
+    return str(error).splitlines()[0]
 
 
 def _cell(text: str) -> str:

@@ -319,6 +319,86 @@ class GitHub:
         )
         return created is not None
 
+    # -- refs: the publish lock ------------------------------------------------------------------
+    def write_commit(
+        self, repo: str, tree: str, parents: list[str], message: str, when: datetime
+    ) -> str | None:
+        """A commit object (no branch moves); None when GitHub does not have `tree`."""
+        person = {"name": "feedbackloop", "email": "feedbackloop@users.noreply.github.com"}
+        person["date"] = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        found = self._unless(
+            422,
+            "write a commit",
+            lambda: self.client.requester.requestJsonAndCheck(
+                "POST",
+                f"/repos/{repo}/git/commits",
+                input={
+                    "message": message,
+                    "tree": tree,
+                    "parents": parents,
+                    "author": person,
+                    "committer": person,
+                },
+            ),
+        )
+        return str(found[1]["sha"]) if found else None
+
+    def read_commit(self, repo: str, commit: str) -> tuple[str, datetime | None] | None:
+        """A commit's message and author date, or None when it does not exist."""
+        found = self._unless(
+            404,
+            f"read commit {commit[:7]}",
+            lambda: self.client.requester.requestJsonAndCheck("GET", f"/repos/{repo}/git/commits/{commit}"),
+        )
+        if not found:
+            return None
+        data = found[1]
+        try:
+            when = datetime.fromisoformat(str(data["author"]["date"]).replace("Z", "+00:00"))
+        except (KeyError, TypeError, ValueError):
+            when = None
+        return str(data.get("message", "")), when
+
+    def ref(self, repo: str, ref: str) -> str | None:
+        """What `ref` (refs/...) points at, or None."""
+        found = self._unless(
+            404,
+            f"read {ref}",
+            lambda: self.client.requester.requestJsonAndCheck(
+                "GET", f"/repos/{repo}/git/ref/{ref.removeprefix('refs/')}"
+            ),
+        )
+        return str(found[1]["object"]["sha"]) if found else None
+
+    def create_ref(self, repo: str, ref: str, sha: str) -> bool:
+        """Create `ref` (refs/...) at `sha`; False when it exists. GitHub does this atomically."""
+        created = self._unless(
+            422,
+            f"create {ref}",
+            lambda: self.client.requester.requestJsonAndCheck(
+                "POST", f"/repos/{repo}/git/refs", input={"ref": ref, "sha": sha}
+            ),
+        )
+        return created is not None
+
+    def advance_ref(self, repo: str, ref: str, sha: str) -> bool:
+        """Move `ref` to `sha` if that is a fast forward (compare-and-swap); False when it is not."""
+        moved = self._unless(
+            422,
+            f"update {ref}",
+            lambda: self.client.requester.requestJsonAndCheck(
+                "PATCH", f"/repos/{repo}/git/{ref}", input={"sha": sha, "force": False}
+            ),
+        )
+        return moved is not None
+
+    def delete_ref(self, repo: str, ref: str) -> None:
+        self._unless(  # already gone is what was wanted
+            422,
+            f"delete {ref}",
+            lambda: self.client.requester.requestJsonAndCheck("DELETE", f"/repos/{repo}/git/{ref}"),
+        )
+
     # -- pull requests ---------------------------------------------------------------------------
     def pulls_for_commit(self, repo: str, commit: str) -> list[PullRequest]:
         _, data = self._call(

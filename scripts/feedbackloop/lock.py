@@ -1,0 +1,123 @@
+"""One publish at a time, whoever runs it: a lease held by a git ref on GitHub.
+
+Every effect is found again by its key before it is made. That keeps a re-run and a killed run
+exactly once, but not two runs at the same moment: both look, both find nothing, both file an issue.
+The workflow's concurrency group prevents that in Actions; a laptop run during a workflow run, or a
+workflow without the group, is prevented here. GitHub creates a ref atomically (a second create of
+the same name is refused), so a ref is the lock: `refs/feedbackloop/publish` points at a commit object
+whose message names the holder and whose date is when it was taken. Nothing else refers to that
+commit; deleting the ref releases the lock.
+
+A run that finds the lock held stops before doing anything. A lock older than LEASE, or held by an
+earlier attempt of the same workflow run (GitHub never runs two attempts of one run at once, so that
+one was killed), is taken over with a compare-and-swap: a fast forward from the stale lock's commit,
+which only one of two runs taking it over at once can make.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from feedbackloop.config import Environment
+from feedbackloop.services.github import GitHub
+from feedbackloop.services.retry import ServiceError
+
+REF = "refs/feedbackloop/publish"
+LEASE = timedelta(minutes=30)  # twice publish.yml's timeout: a holder older than this is dead
+_HOLDER = re.compile(r"^holder: (?P<name>.+?)(?: attempt (?P<attempt>\d+))?$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Holder:
+    name: str  # "run 123" (a workflow run) or "host pid 4567" (a laptop)
+    attempt: int = 0
+    since: datetime | None = None
+
+    def line(self) -> str:
+        return f"holder: {self.name}" + (f" attempt {self.attempt}" if self.attempt else "")
+
+    def describe(self) -> str:
+        since = f" since {self.since:%Y-%m-%d %H:%M} UTC" if self.since else ""
+        attempt = f" (attempt {self.attempt})" if self.attempt else ""
+        return f"{self.name}{attempt}{since}"
+
+
+def holder(env: Environment) -> Holder:
+    """Who this process is: its workflow run and attempt, or its host and process id."""
+    run = env.get("GITHUB_RUN_ID")
+    if run:
+        attempt = env.get("GITHUB_RUN_ATTEMPT", "1")
+        return Holder(f"run {run}", int(attempt) if attempt.isdigit() else 1)
+    return Holder(f"{socket.gethostname()} pid {os.getpid()}")
+
+
+def _parse(message: str, when: datetime | None) -> Holder:
+    found = _HOLDER.search(message)
+    if found is None:
+        return Holder("someone", 0, when)
+    return Holder(found["name"], int(found["attempt"] or 0), when)
+
+
+def _stale(theirs: Holder, me: Holder, now: datetime) -> bool:
+    if theirs.name == me.name and me.attempt and theirs.attempt < me.attempt:
+        return True  # an earlier attempt of this very run: it was killed or cancelled
+    return theirs.since is None or now - theirs.since > LEASE
+
+
+@dataclass
+class Lock:
+    github: GitHub
+    repo: str
+    commit: str
+
+    def release(self) -> None:
+        self.github.delete_ref(self.repo, REF)
+
+
+class Held(Exception):
+    """Another publish holds the lock."""
+
+    def __init__(self, theirs: Holder) -> None:
+        super().__init__(theirs.describe())
+        self.theirs = theirs
+
+
+def acquire(
+    github: GitHub, repo: str, branch: str, tree: str | None, env: Environment, now: datetime
+) -> Lock:
+    """Take the lock (two requests when it is free), or raise Held.
+
+    The lock's commit uses `tree` (the checked-out commit's), or the branch head's when GitHub does
+    not have it (a laptop's commit that was never pushed)."""
+    me = holder(env)
+    message = f"feedbackloop publish lock\n\n{me.line()}\n"
+    commit = github.write_commit(repo, tree, [], message, now) if tree else None
+    if tree is None or commit is None:
+        head = github.branch_head(repo, branch)
+        if head is None:
+            raise ServiceError(
+                "github", f"{repo} has no branch {branch}", "set `branch` in [tool.feedbackloop]"
+            )
+        tree = github.commit_tree(repo, head)
+        commit = github.write_commit(repo, tree, [], message, now)
+        if commit is None:
+            raise ServiceError("github", f"GitHub refused the publish lock's commit in {repo}")
+    for _ in range(2):  # the lock may be released between our create and our read
+        if github.create_ref(repo, REF, commit):
+            return Lock(github, repo, commit)
+        current = github.ref(repo, REF)
+        if current is None:
+            continue
+        read = github.read_commit(repo, current)
+        theirs = _parse(*read) if read else Holder("someone")
+        if not _stale(theirs, me, now.astimezone(UTC)):
+            raise Held(theirs)
+        takeover = github.write_commit(repo, tree, [current], message, now)
+        if takeover is not None and github.advance_ref(repo, REF, takeover):
+            return Lock(github, repo, takeover)
+        raise Held(theirs)  # another run took it over first
+    raise Held(Holder("someone"))
