@@ -399,6 +399,35 @@ class GitHub:
             lambda: self.client.requester.requestJsonAndCheck("DELETE", f"/repos/{repo}/git/{ref}"),
         )
 
+    def put_file(self, repo: str, branch: str, path: str, text: str, blob: str, message: str) -> str | None:
+        """Commit one file on `branch` (the contents API: one request), if it is still the blob `blob`;
+        the commit, or None when the file changed meanwhile (409). Whatever else moved on the branch
+        stays: the commit goes on top of its head."""
+        content = base64.b64encode(text.encode("utf-8")).decode("ascii")
+        found = self._unless(
+            409,
+            f"write {path}",
+            lambda: self.client.requester.requestJsonAndCheck(
+                "PUT",
+                f"/repos/{repo}/contents/{path}",
+                input={"message": message, "content": content, "sha": blob, "branch": branch},
+            ),
+        )
+        return str(found[1]["commit"]["sha"]) if found else None
+
+    def file(self, repo: str, path: str, ref: str) -> tuple[str, str] | None:
+        """A file's text and blob id at `ref`, or None when it is not there."""
+        found = self._unless(
+            404,
+            f"read {path}",
+            lambda: self.client.requester.requestJsonAndCheck(
+                "GET", f"/repos/{repo}/contents/{path}", parameters={"ref": ref}
+            ),
+        )
+        if not found:
+            return None
+        return base64.b64decode(found[1]["content"]).decode("utf-8"), str(found[1]["sha"])
+
     # -- pull requests ---------------------------------------------------------------------------
     def pulls_for_commit(self, repo: str, commit: str) -> list[PullRequest]:
         _, data = self._call(
