@@ -63,3 +63,11 @@ def changed_files(root: Path, base: str, folder: str) -> list[Path]:
     untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", folder)
     names |= set(untracked.stdout.split("\0"))
     return [root / name for name in sorted(names) if name.endswith(".md") and (root / name).is_file()]
+
+
+def adding_commit(root: Path, path: str) -> str | None:
+    """The commit that added `path` (moving a file adds it), as far as the local history reaches:
+    in a shallow clone, the oldest commit there is."""
+    found = _git(root, "log", "--no-renames", "--diff-filter=A", "--format=%H", "-1", "--", path)
+    sha = found.stdout.strip()
+    return sha if found.returncode == 0 and sha else None

@@ -20,7 +20,7 @@ from feedbackloop import actions
 from feedbackloop.commands.connect import Services
 from feedbackloop.context import Context
 from feedbackloop.errors import FAILED, OK, FeedbackloopError
-from feedbackloop.git import rev_parse
+from feedbackloop.git import adding_commit, rev_parse
 from feedbackloop.ledger import Changes, commit_changes, write_files
 from feedbackloop.lock import LEASE, Held, Lock, acquire
 from feedbackloop.plan.ledger import digest
@@ -353,29 +353,56 @@ class Publisher:
             )
         return f"wrote back {len(written.paths)} file{'s' * (len(written.paths) != 1)} ({written.where})"
 
-    # -- the pull request that added the interviews -----------------------------------------------
-    def comment_on_pull_request(self) -> None:
+    # -- the pull requests that added the interviews ----------------------------------------------
+    def comment_on_pull_requests(self) -> None:
+        """Each merged pull request that added a record published here gets one comment with the links.
+
+        The pull request is found from the commit that added the record's file, not from the commit
+        this run checked out: when pushes come fast, one run publishes several pull requests' records
+        (the concurrency group keeps only the newest pending run). Made before the write-back, so a
+        run killed in between finds its comment, and one killed before it makes it."""
         env = self.context.env
-        if env.get("GITHUB_EVENT_NAME") != "push" or not env.get("GITHUB_SHA"):
+        if env.get("GITHUB_EVENT_NAME") != "push":
             return
         done = [o for o in self.outcomes.values() if o.links]
         github = self.services.github()
         if not done or github is None:
             return
-        repo, sha = self.services.repository, env.get("GITHUB_SHA")
-        key = f"publish:{sha}"
-        for pull in github.pulls_for_commit(repo, sha):
-            comments = github.comments(repo, pull.number)
-            if any(fields.get("key") == key for c in comments for _, fields in markers(c.body)):
+        repo = self.services.repository
+        head = env.get("GITHUB_SHA") or rev_parse(self.context.root, "HEAD")
+        commits: dict[str, list[Outcome]] = {}
+        for outcome in done:
+            commit = adding_commit(self.context.root, self.records[outcome.record_id].path) or head
+            if commit:
+                commits.setdefault(commit, []).append(outcome)
+        pulls: dict[int, list[Outcome]] = {}
+        for commit, outcomes in commits.items():
+            for pull in github.pulls_for_commit(repo, commit):
+                if pull.merged:
+                    pulls.setdefault(pull.number, []).extend(outcomes)
+        for number, outcomes in sorted(pulls.items()):
+
+            def commented(number: int = number) -> bool:
+                return any(
+                    kind == "pull-request"
+                    for c in github.comments(repo, number)
+                    for kind, _ in markers(c.body)
+                )
+
+            if commented():
                 continue
-            lines = [f"- `{o.record_id}`: " + ", ".join(f"[{t}]({u})" for t, u in o.links) for o in done]
+            lines = [f"- `{o.record_id}`: " + ", ".join(f"[{t}]({u})" for t, u in o.links) for o in outcomes]
             body = (
                 "**Published by feedbackloop**\n\n"
                 + "\n".join(lines)
                 + "\n\n"
-                + marker("pull-request", key=key)
+                + marker("pull-request", key=f"publish#{number}")
             )
-            github.create_comment(repo, pull.number, body)
+            try:
+                github.create_comment(repo, number, body)
+            except Ambiguous:
+                if not commented():  # it may have been made: look before making it again
+                    github.create_comment(repo, number, body)
 
     # -- one run at a time ----------------------------------------------------------------------
     def lock(self) -> Lock | None:
@@ -424,15 +451,18 @@ class Publisher:
         self.slack()
         self.doc()
         try:
+            self.comment_on_pull_requests()
+        except ServiceError as error:
+            failure = f"the pull request comment: {_first(error)} (a re-run of this job makes it)"
+            for outcome in self.outcomes.values():
+                if outcome.links:
+                    outcome.failed.append(failure)
+        try:
             written = self.write_back()
         except ServiceError as error:
             written = f"write-back failed: {_first(error)}"
             for outcome in self.outcomes.values():
                 outcome.failed.append(written)
-        try:
-            self.comment_on_pull_request()
-        except ServiceError as error:
-            click.echo(f"could not comment on the pull request: {_first(error)}")
         return written
 
     def report(self, written: str) -> int:

@@ -54,6 +54,7 @@ class PullRequest:
     state: str
     draft: bool
     body: str
+    merged: bool = False
 
 
 def _issue(repo: str, raw: Any) -> Issue:
@@ -443,6 +444,7 @@ class GitHub:
                 p["state"],
                 bool(p.get("draft")),
                 p["body"] or "",
+                bool(p.get("merged_at")),
             )
             for p in data
         ]
