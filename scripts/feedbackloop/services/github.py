@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -104,6 +104,10 @@ class GitHub:
             message = (
                 (error.data or {}).get("message", "") if isinstance(error.data, dict) else str(error.data)
             )
+            details = (error.data or {}).get("errors") if isinstance(error.data, dict) else None
+            if isinstance(details, list):  # "Validation Failed" says why only in its errors
+                why = [str(d["message"]) for d in details if isinstance(d, dict) and d.get("message")]
+                message = "; ".join([message, *why]) if why else message
             limited = status == 429 or (
                 status == 403 and ("rate limit" in message.lower() or "retry-after" in headers)
             )
@@ -272,13 +276,15 @@ class GitHub:
         return base64.b64decode(found[1]["content"]).decode("utf-8") if found else None
 
     def create_commit(
-        self, repo: str, base_tree: str, parent: str, files: dict[str, str], message: str
+        self, repo: str, base_tree: str, parent: str, files: Mapping[str, str | None], message: str
     ) -> str:
-        """A tree with `files` changed on top of `base_tree`, and a commit of it: two requests.
-
-        Creating objects is idempotent in git (same content, same id), so these may be retried."""
+        """A tree with `files` changed (None: removed) on top of `base_tree`, and a commit of it: two
+        requests. Creating objects is idempotent in git (same content, same id), so these may be retried."""
         entries = [
-            {"path": path, "mode": "100644", "type": "blob", "content": text} for path, text in files.items()
+            {"path": path, "mode": "100644", "type": "blob", "content": text}
+            if text is not None
+            else {"path": path, "mode": "100644", "type": "blob", "sha": None}
+            for path, text in files.items()
         ]
         _, tree = self._call(
             "write a tree",

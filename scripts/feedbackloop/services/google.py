@@ -25,8 +25,13 @@ def configured(env: Environment) -> bool:
     return bool(env.get("GOOGLE_OAUTH_ACCESS_TOKEN") or env.get("GOOGLE_APPLICATION_CREDENTIALS"))
 
 
-def access_token(env: Environment, scopes: Sequence[str], policy: Policy, budget: Budget) -> str:
-    """A bearer token for Google's APIs, from the environment only."""
+def access_token(
+    env: Environment, scopes: Sequence[str], policy: Policy, budget: Budget, subject: str = ""
+) -> str:
+    """A bearer token for Google's APIs, from the environment only.
+
+    `subject`: the user a service account acts as, through domain-wide delegation (Calendar needs it
+    to invite attendees); the Workspace admin must have granted the key's client id the scopes."""
     ready = env.get("GOOGLE_OAUTH_ACCESS_TOKEN")
     if ready:
         return ready
@@ -48,7 +53,11 @@ def access_token(env: Environment, scopes: Sequence[str], policy: Policy, budget
             credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
                 info, scopes=list(scopes)
             )
+            if subject:
+                credentials = credentials.with_subject(subject)
         elif kind == "external_account":
+            if subject:
+                raise ValueError("acting as a user (domain-wide delegation) needs a service-account key")
             # Not google.auth.load_credentials_from_file: with scopes it also asks Cloud Resource Manager
             # for the project, a request (and a permission) nothing here needs.
             credentials = identity_pool.Credentials.from_info(info, scopes=list(scopes))  # type: ignore[no-untyped-call]

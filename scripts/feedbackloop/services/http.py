@@ -52,6 +52,10 @@ class JsonService:
                     return f"HTTP {response.status_code}: {body[key]}"
         return f"HTTP {response.status_code}"
 
+    def transient(self, response: httpx.Response) -> bool:
+        """Is this refusal worth another try? 429 and 5xx; a service adds its own (Calendar's 403s)."""
+        return response.status_code == 429 or response.status_code >= 500
+
     def request(
         self,
         method: str,
@@ -70,7 +74,7 @@ class JsonService:
             if response.is_success or response.status_code in accept:
                 return response
             status = response.status_code
-            transient = status == 429 or status >= 500
+            transient = self.transient(response)
             wait = retry_after_seconds(response.headers, self.policy.clock()) if transient else None
             raise _StatusError(Failure(status, self.describe_error(response), wait, transient))
 
