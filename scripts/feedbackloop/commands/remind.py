@@ -47,6 +47,15 @@ def active_records(context: Context, include_examples: bool, err: bool = False) 
     return [r for r in context.repository.active(include_examples or None) if r.path not in broken]
 
 
+def files_url(context: Context) -> str | None:
+    """Where the dashboard links each record's file: its branch on GitHub (None off GitHub)."""
+    name = context.env.get("GITHUB_REPOSITORY")
+    if not name:
+        return None
+    server = context.env.get("GITHUB_SERVER_URL", "https://github.com")
+    return f"{server}/{name}/blob/{context.settings.branch}/"
+
+
 def closed_issues(
     context: Context, github: GitHub | None, records: Sequence[Record], err: bool = False
 ) -> dict[str, Closed]:
@@ -261,7 +270,7 @@ def run(context: Context, dry_run: bool, include_examples: bool) -> int:
         click.echo(f"shipped requests not checked: {str(error).splitlines()[0]}")
         closed = {}
     found = flags(records, context.settings, context.today, closed)
-    content = dashboard(records, context.settings, context.today, found)
+    content = dashboard(records, context.settings, context.today, found, files_url(context))
     print_flags(found)
     actions.summary(context.env, f"## {TITLE}\n\n{content}")
     if dry_run:

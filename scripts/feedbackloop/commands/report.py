@@ -9,7 +9,7 @@ import click
 
 from feedbackloop import actions
 from feedbackloop.commands.connect import Services
-from feedbackloop.commands.remind import active_records, closed_issues
+from feedbackloop.commands.remind import active_records, closed_issues, files_url
 from feedbackloop.context import Context
 from feedbackloop.errors import OK
 from feedbackloop.plan.remind import flags
@@ -24,9 +24,8 @@ def run(context: Context, include_examples: bool) -> int:
     except ServiceError as error:
         click.echo(f"shipped requests not checked: {str(error).splitlines()[0]}", err=True)
         closed = {}
-    content = dashboard(
-        records, context.settings, context.today, flags(records, context.settings, context.today, closed)
-    )
+    found = flags(records, context.settings, context.today, closed)
+    content = dashboard(records, context.settings, context.today, found, files_url(context))
     click.echo(f"## {TITLE}\n\n{content}", nl=False)  # the content ends with its newline
     actions.summary(context.env, f"## {TITLE}\n\n{content}")
     return OK

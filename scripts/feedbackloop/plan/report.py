@@ -86,7 +86,17 @@ def calls_table(records: Sequence[Record], settings: Settings, today: date) -> s
     return "\n".join(lines)
 
 
-def flag_sections(found: Sequence[Flag]) -> str:
+def _with_file(flag: Flag, files: str | None) -> str:
+    """The flag's text naming its file: the id linked to it on GitHub (`files` is the blob URL of the
+    branch, never of a commit, or the dashboard would change with every push), else the file's path."""
+    named = f"`{flag.record_id}`"  # plan.remind starts the text of a record's flag with it
+    if flag.path is None or not flag.text.startswith(named):
+        return flag.text
+    rest = flag.text[len(named) :]
+    return (f"[{named}]({files}{flag.path})" if files else f"`{flag.path}`") + rest
+
+
+def flag_sections(found: Sequence[Flag], files: str | None = None) -> str:
     sections = []
     for kind in KINDS:
         items = [f for f in found if f.kind == kind]
@@ -95,18 +105,25 @@ def flag_sections(found: Sequence[Flag]) -> str:
         lines = [f"### {TITLES[kind]} ({len(items)})"]
         for flag in items:
             owners = " ".join(f"@{o}" for o in flag.owners) or "no owner"
-            lines.append(f"- [ ] {flag.text} — {owners}")
+            lines.append(f"- [ ] {_with_file(flag, files)} — {owners}")
         sections.append("\n".join(lines))
     return "\n\n".join(sections) if sections else "Nothing is overdue. 🎉"
 
 
-def dashboard(records: Sequence[Record], settings: Settings, today: date, found: Sequence[Flag]) -> str:
+def dashboard(
+    records: Sequence[Record],
+    settings: Settings,
+    today: date,
+    found: Sequence[Flag],
+    files: str | None = None,
+) -> str:
+    """The whole dashboard; `files` is where a record's file is shown on GitHub (its path is appended)."""
     month = f"{calendar.month_name[today.month]} {today.year}"
     return (
         "\n\n".join(
             [
                 f"## To do ({len(found)})",
-                flag_sections(found),
+                flag_sections(found, files),
                 f"## Calls in {month}",
                 calls_table(records, settings, today),
                 "## Trends",
