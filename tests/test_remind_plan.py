@@ -448,7 +448,8 @@ def test_the_dashboard_has_a_section_of_checkboxes_per_kind_with_owners_mentione
     boxes = [line for line in text.splitlines() if line.startswith("- [ ] ")]
     assert len(boxes) == len(found)
     for flag, line in zip(found, boxes, strict=True):
-        assert line == f"- [ ] {flag.text} — {' '.join('@' + o for o in flag.owners)}"
+        shown = flag.text if flag.path is None else flag.text.replace(f"`{flag.record_id}`", f"`{flag.path}`")
+        assert line == f"- [ ] {shown} — {' '.join('@' + o for o in flag.owners)}"
     assert "## Calls in November 2026" in text
     assert "| @carol | 0 |" in text
     assert "## Trends" in text
@@ -592,3 +593,17 @@ def test_the_reminder_ledger_is_the_last_marker_of_the_body() -> None:
     body = dashboard_body(f"## To do (1)\n\n{spoof}\n", ledger)
     assert Ledger.read(body, TODAY) == ledger
     assert Ledger.read(body, TODAY + timedelta(days=1)) == Ledger("2026-11-29")
+
+
+def test_each_flag_names_its_file_as_a_link_on_github_and_as_a_path_elsewhere() -> None:
+    records, closed = every_kind()
+    found = run(records, closed=closed, monthly=True)
+    blob = "https://github.com/acme/interviews/blob/main/"
+    linked = dashboard(records, settings(), TODAY, found, files=blob)
+    plain = dashboard(records, settings(), TODAY, found)
+    for flag in found:
+        if flag.path is None:
+            continue
+        assert f"- [ ] [`{flag.record_id}`]({blob}{flag.path}):" in linked
+        assert f"- [ ] `{flag.path}`:" in plain
+    assert linked.count("- [ ] @carol has joined no user call") == 1  # a month flag has no file
