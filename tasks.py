@@ -52,6 +52,9 @@ def demo() -> None:
     # The follow-up e-mail: Joe's second question has no answer yet, so it warns and exits 1.
     sh(fl, "follow-up", "2026-11-18-web-analytics-joe", "--today", TODAY, expect=1)
     print("(exit 1 above is expected: the draft marks the question that still needs an answer)")
+    # The PostHog survey that recruits interviewees from a cohort of 1,500 (so rolled out to 25%).
+    link = "https://cal.com/acme/user-interview"
+    sh(fl, "recruit", "--cohort", "7", "--cohort-size", "1500", "--link", link, "--dry-run", "--today", TODAY)
 
 
 def test() -> None:
