@@ -112,6 +112,8 @@ def acquire(
         current = github.ref(repo, REF)
         if current is None:
             continue
+        if current == commit:  # ours: the create went through but its answer was lost
+            return Lock(github, repo, commit)
         read = github.read_commit(repo, current)
         theirs = _parse(*read) if read else Holder("someone")
         if not _stale(theirs, me, now.astimezone(UTC)):
