@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -86,7 +87,7 @@ class GitHub:
         self.client = Github(
             base_url=api_url.rstrip("/"),
             auth=Auth.Token(token),
-            timeout=int(policy.timeout),
+            timeout=max(1, math.ceil(policy.timeout)),  # PyGithub takes whole seconds; int() made 0.5 s 0
             per_page=PER_PAGE,
             retry=None,
             seconds_between_requests=None,

@@ -12,7 +12,7 @@ import socket
 import urllib.error
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -49,7 +49,9 @@ class Slack:
         self.policy = policy
         self.budget = budget
         base = api_url if api_url.endswith("/") else api_url + "/"
-        self.client = WebClient(token=token, base_url=base, timeout=int(policy.timeout), retry_handlers=[])
+        # Typed int, but handed to urllib, which takes seconds as a float: int() made 0.5 s 0.
+        timeout = cast(int, policy.timeout)
+        self.client = WebClient(token=token, base_url=base, timeout=timeout, retry_handlers=[])
 
     def _classify(self, error: Exception) -> Failure | None:
         if isinstance(error, SlackApiError):
