@@ -15,7 +15,7 @@ HEADERS = ("interview", "call", "status", "to publish", "reward", "follow-up")
 
 
 def reward_state(record: Record) -> str:
-    if not isinstance(record, Interview) or record.status != "completed":
+    if not isinstance(record, Interview) or record.status != "completed" or record.forgotten:
         return ""
     reward = record.reward
     if reward.status in ("pending", "issued"):

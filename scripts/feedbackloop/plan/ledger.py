@@ -31,8 +31,9 @@ def digest(record: Record) -> str:
 
 
 def publishable(record: Record) -> bool:
-    """Completed interviews and feedback notes are published; scheduled calls are not (yet)."""
-    return not isinstance(record, Interview) or record.status == "completed"
+    """Completed interviews and feedback notes are published; scheduled calls are not (yet), and
+    nothing about a person who asked to be forgotten is."""
+    return not record.forgotten and (not isinstance(record, Interview) or record.status == "completed")
 
 
 def unpublished(record: Record, settings: Settings) -> list[str]:

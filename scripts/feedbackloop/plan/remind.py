@@ -93,7 +93,7 @@ def reward_step(interview: Interview, settings: Settings) -> str:
 def record_flags(records: Iterable[Record], settings: Settings, today: date) -> list[Flag]:
     flags: list[Flag] = []
     for record in records:
-        if not isinstance(record, Interview):
+        if not isinstance(record, Interview) or record.forgotten:
             continue
         days = _days_since(record, today)
         name = record.user.first_name or "the user"
@@ -149,6 +149,8 @@ def shipped_flags(records: Iterable[Record], closed: Mapping[str, Closed]) -> li
     """Requests whose issue was closed as completed, while the record does not say the user was told."""
     flags = []
     for record in records:
+        if record.forgotten:
+            continue  # nobody to tell
         for index, request in enumerate(record.requests):
             seen = closed.get(request.issue or "")
             if seen is None or not seen.completed or request.told_on:
@@ -172,7 +174,7 @@ def shipped_flags(records: Iterable[Record], closed: Mapping[str, Closed]) -> li
 
 def told_pending(records: Iterable[Record]) -> list[Record]:
     """Records with a request whose issue may close: the reason to read closed issues at all."""
-    return [r for r in records if any(q.issue and not q.told_on for q in r.requests)]
+    return [r for r in records if not r.forgotten and any(q.issue and not q.told_on for q in r.requests)]
 
 
 def calls_this_month(records: Iterable[Record], today: date) -> Counter[str]:

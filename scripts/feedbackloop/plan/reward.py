@@ -177,6 +177,7 @@ def pending_rewards(records: Iterable[Record]) -> list[Interview]:
             r
             for r in records
             if isinstance(r, Interview)
+            and not r.forgotten
             and r.status == "completed"
             and r.reward.status == "pending"
             and r.reward.kind in ("merch", "open-collective")

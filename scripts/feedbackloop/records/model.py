@@ -68,6 +68,7 @@ class Person:
     company: str | None = None
     role: str | None = None
     technical: bool | None = None
+    forgotten_on: date | None = None  # erased at their request (`feedbackloop forget`): nothing is owed
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,11 @@ class _Record:
     published: Published = Published()
     example: bool = False
     notes: str = ""  # the markdown body
+
+    @property
+    def forgotten(self) -> bool:
+        """The person asked to be forgotten: nothing is published, owed or reminded for this record."""
+        return self.user.forgotten_on is not None
 
 
 @dataclass(frozen=True, slots=True)

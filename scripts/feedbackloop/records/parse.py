@@ -502,7 +502,16 @@ class ListOf:
     item: Convert | Fields
 
 
-PERSON = Fields({"first_name": text, "profile": url, "company": text, "role": text, "technical": boolean})
+PERSON = Fields(
+    {
+        "first_name": text,
+        "profile": url,
+        "company": text,
+        "role": text,
+        "technical": boolean,
+        "forgotten_on": iso_date,
+    }
+)
 REQUEST = Fields(
     {
         "type": choice(*REQUEST_TYPES),

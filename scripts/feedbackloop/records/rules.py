@@ -103,7 +103,15 @@ def _identity(rules: _Rules, settings: Settings) -> None:
 
 def _people(rules: _Rules, settings: Settings) -> None:
     record, user = rules.record, rules.record.user
-    if not user.first_name:
+    if user.forgotten_on:
+        if user.first_name or user.profile or user.company or user.role:
+            rules.error(
+                ("user", "forgotten_on"),
+                "inconsistent",
+                "the person was forgotten but the record still holds their data",
+                "run `feedbackloop forget` again, or remove the user's fields",
+            )
+    elif not user.first_name:
         rules.error(("user",), "missing-key", "`user.first_name` is required", "add the person's first name")
     elif " " in user.first_name.strip():
         rules.error(
@@ -112,7 +120,9 @@ def _people(rules: _Rules, settings: Settings) -> None:
             "`user.first_name` holds more than a first name",
             "keep only the first name: the profile link identifies the person",
         )
-    needs_profile = not isinstance(record, Interview) or record.status == "completed"
+    needs_profile = (
+        not isinstance(record, Interview) or record.status == "completed"
+    ) and not user.forgotten_on
     if needs_profile and not user.profile:
         rules.error(
             ("user",),
@@ -212,7 +222,9 @@ def _interview(rules: _Rules, interview: Interview, today: date) -> None:
             "ask before recording and write `consent: true`, or remove the recording and its link",
         )
     wanted = f"{interview.topic} user interview with {interview.user.first_name}"
-    if recording.url and not recording.title:
+    if interview.user.forgotten_on:
+        pass  # no name to check the title against
+    elif recording.url and not recording.title:
         rules.error(
             ("recording",), "missing-key", "a recording needs its `title`", f'add `title: "{wanted}"`'
         )

@@ -33,6 +33,9 @@ class _Delete:
 
 
 DELETE = _Delete()
+
+# The empty key path names the body (the notes below the frontmatter): `{BODY: "new notes\n"}`.
+BODY: tuple[str | int, ...] = ()
 Change = Scalar | _Delete
 
 _NEEDS_ESCAPES = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
@@ -264,13 +267,21 @@ def _delete(frontmatter: str, parent: yaml.Node, rest: Key) -> str:
 
 
 def apply_changes(text: str, changes: Mapping[Key, Change]) -> str:
-    """`text` with each key path set to its value (or removed); nothing else changes."""
+    """`text` with each key path set to its value (or removed); nothing else changes.
+
+    The key `BODY` replaces the notes below the frontmatter with its text."""
     start, end = _frontmatter_span(text)
+    fields = {key: value for key, value in changes.items() if key != BODY}
     frontmatter = text[start:end]
-    for key, value in changes.items():
+    for key, value in fields.items():
         frontmatter = _apply(frontmatter, key, value)
-    result = text[:start] + frontmatter + text[end:]
-    _verify(result, changes)
+    rest = text[end:]
+    if BODY in changes:
+        body = changes[BODY]
+        closing = rest[: _line_end(rest, 0)]  # the closing `---` line, kept as it is
+        rest = closing + ("" if isinstance(body, _Delete) else str(body))
+    result = text[:start] + frontmatter + rest
+    _verify(result, fields)
     return result
 
 

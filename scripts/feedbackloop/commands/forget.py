@@ -1,0 +1,340 @@
+"""`feedbackloop forget PROFILE_OR_ID`: an erasure request. The person's data leaves every record, and
+what was published about them is edited or removed: the issues' profile lines and the evidence comments
+scrubbed, the Slack summary deleted, the doc entry removed, the gift card's note cut to its key, the
+calendar event cancelled. Each step is idempotent, so a run that stopped half way is simply run again.
+
+A commit cannot change history: the steps to purge the person from it are printed at the end. The log
+names records by id only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from typing import TYPE_CHECKING
+
+import click
+
+from feedbackloop import actions
+from feedbackloop.commands.connect import Services
+from feedbackloop.context import Context
+from feedbackloop.errors import FAILED, OK, FeedbackloopError, UsageError
+from feedbackloop.git import rev_parse
+from feedbackloop.ledger import Changes, commit_changes, write_files
+from feedbackloop.plan.publish import doc_range_name, markers, request_key
+from feedbackloop.records.model import Interview, Person, Record
+from feedbackloop.records.rules import GITHUB_ISSUE
+from feedbackloop.records.writeback import BODY, DELETE
+from feedbackloop.services.retry import ServiceError
+
+if TYPE_CHECKING:
+    from feedbackloop.calendar_sync import CalendarSync
+    from feedbackloop.services.github import GitHub
+    from feedbackloop.services.shopify import Shopify
+
+REMOVED = "[removed at the person's request]"
+PERSON_FIELDS = ("first_name", "profile", "company", "role", "technical")
+
+
+@dataclass
+class Erasure:
+    """What forgetting one person does, decided before anything is touched."""
+
+    records: list[Record]
+    values: list[str]  # the person's data as it appears in published text, longest first
+    log: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def scrub(self, text: str) -> str:
+        """`text` without the person's values (the hidden markers stay: they are keys, not data)."""
+        for value in self.values:
+            pattern = rf"(?<!\w){re.escape(value)}(?!\w)" if value[:1].isalnum() else re.escape(value)
+            text = re.sub(pattern, REMOVED, text)
+        return text
+
+
+def find_person(context: Context, who: str) -> Erasure:
+    records = context.repository.records
+    by_id = next((r for r in records if r.id == who), None)
+    profile = by_id.user.profile if by_id else who
+    chosen = [r for r in records if r is by_id or (profile and r.user.profile == profile)]
+    if not chosen:
+        raise UsageError(
+            "no record has this id or profile link",
+            "pass an interview id, or the person's profile link exactly as the records hold it",
+        )
+    values: set[str] = set()
+    for record in chosen:
+        user = record.user
+        values.update(v for v in (user.first_name, user.profile, user.company, user.role) if v)
+    return Erasure(chosen, sorted(values, key=len, reverse=True))
+
+
+def record_changes(record: Record, context: Context, changes: Changes) -> None:
+    """The file's part: the person's fields, the recording, the notes (unless settings say they hold no
+    personal data), and the ledger of what was published about them."""
+    path = record.path
+    for name in PERSON_FIELDS:
+        if getattr(record.user, name) is not None:
+            changes.set(path, ("user", name), DELETE)
+    if record.user.forgotten_on is None:
+        changes.set(path, ("user", "forgotten_on"), context.today)
+    if isinstance(record, Interview):
+        for name in ("url", "title"):
+            if getattr(record.recording, name):
+                changes.set(path, ("recording", name), DELETE)
+    if context.settings.body_has_personal_data and record.notes.strip() != _removed_notes(context).strip():
+        changes.set(path, BODY, _removed_notes(context))
+    for name in ("slack", "doc", "digest", "calendar"):
+        if getattr(record.published, name):
+            changes.set(path, ("published", name), DELETE)
+
+
+def _removed_notes(context: Context) -> str:
+    return f"Notes removed on {context.today.isoformat()} at the person's request.\n"
+
+
+class Forgetter:
+    def __init__(self, context: Context, erasure: Erasure) -> None:
+        self.context = context
+        self.erasure = erasure
+        self.services = Services(context)
+
+    def step(self, what: str, action: Callable[[], str | None]) -> None:
+        """Run one erasure step; a failure is noted and the others still run."""
+        try:
+            done = action()
+        except (ServiceError, FeedbackloopError) as error:
+            self.erasure.failures.append(f"{what}: {str(error).splitlines()[0]}")
+            return
+        if done:
+            self.erasure.log.append(done)
+
+    # -- GitHub: issue bodies and evidence comments -----------------------------------------------
+    def issues(self) -> None:
+        requests = [(r, i, q) for r in self.erasure.records for i, q in enumerate(r.requests) if q.issue]
+        if not requests:
+            return
+        github = self.services.github()
+        if github is None:
+            self.erasure.failures.append("issues and comments were not edited: GitHub is not configured")
+            return
+        for record, index, request in requests:
+            found = GITHUB_ISSUE.fullmatch(request.issue or "")
+            if found is None:
+                continue
+            repo, number = found[1], int(found[2])
+            if request.evidence and request.evidence != request.issue:  # set by hand: our comment on it
+                action = functools.partial(self.scrub_comment, github, record, index, repo, number)
+            else:
+                action = functools.partial(self.scrub_issue, github, record, repo, number)
+            self.step(f"{record.id}: {repo}#{number}", action)
+
+    def scrub_comment(self, github: GitHub, record: Record, index: int, repo: str, number: int) -> str | None:
+        key = request_key(record, index)
+        for comment in github.comments(repo, number):
+            if any(fields.get("key") == key for _, fields in markers(comment.body)):
+                scrubbed = self.erasure.scrub(comment.body)
+                if scrubbed != comment.body:
+                    github.edit_comment(repo, comment.id, scrubbed)
+                    return f"{record.id}: scrubbed the evidence comment on {repo}#{number}"
+        return None
+
+    def scrub_issue(self, github: GitHub, record: Record, repo: str, number: int) -> str | None:
+        body = github.get_issue(repo, number).body
+        scrubbed = self.erasure.scrub(body)
+        if scrubbed == body:
+            return None
+        github.edit_issue(repo, number, body=scrubbed)
+        return f"{record.id}: scrubbed {repo}#{number}"
+
+    # -- Slack -------------------------------------------------------------------------------------
+    def slack(self) -> None:
+        channel = self.context.settings.slack_channel
+        if not channel:
+            return
+        slack = self.services.slack()
+        if slack is None:
+            self.erasure.failures.append("the Slack summaries were not deleted: SLACK_BOT_TOKEN is not set")
+            return
+        from feedbackloop.services.slack import EVENT_TYPE, ts_from_permalink
+
+        ids = {r.id for r in self.erasure.records}
+        oldest = datetime.combine(min(r.date for r in self.erasure.records), time.min, tzinfo=UTC)
+
+        def delete() -> str | None:
+            # The ledger's links, and any summary a stopped run posted without writing its link back.
+            targets = {
+                ts_from_permalink(r.published.slack) for r in self.erasure.records if r.published.slack
+            }
+            for message in slack.history(channel, oldest.timestamp()):
+                payload = message.metadata.get("event_payload") or {}
+                if message.metadata.get("event_type") == EVENT_TYPE and payload.get("id") in ids:
+                    targets.add((channel, message.ts))
+            for target in targets:
+                if target is not None:
+                    slack.delete(*target)
+            count = len([t for t in targets if t])
+            return f"deleted {count} Slack summar{'ies' if count != 1 else 'y'}" if count else None
+
+        self.step("the Slack summaries", delete)
+
+    # -- the Google Doc ----------------------------------------------------------------------------
+    def doc(self) -> None:
+        if not self.context.settings.google_doc_id:
+            return
+
+        def remove() -> str | None:
+            docs = self.services.docs()
+            if docs is None:
+                raise FeedbackloopError("the doc entries were not removed: no Google credentials")
+            from feedbackloop.services.gdocs import delete_requests
+
+            document = docs.document(self.context.settings.google_doc_id)
+            entries: list[tuple[int, int, str]] = []
+            for record in self.erasure.records:
+                span = document.span(doc_range_name(record))
+                if span is not None:
+                    entries.append((*span, doc_range_name(record)))
+            # From the last entry to the first: no deletion moves the index of one still to delete.
+            batch = [
+                request for entry in sorted(entries, reverse=True) for request in delete_requests(*entry)
+            ]
+            if not batch:
+                return None
+            docs.batch_update(document, batch)
+            return f"removed {len(batch) // 2} doc entr{'ies' if len(batch) != 2 else 'y'}"
+
+        self.step("the Google Doc entries", remove)
+
+    # -- Shopify and the calendar --------------------------------------------------------------------
+    def gift_cards(self) -> None:
+        from feedbackloop.commands.reward import shopify_configured
+        from feedbackloop.plan.reward import card_note
+
+        cards = [r for r in self.erasure.records if isinstance(r, Interview) and r.reward.card]
+        if not cards:
+            return
+        env = self.context.env
+        if not shopify_configured(env):
+            self.erasure.failures.append("the gift cards' notes were not cut: Shopify is not configured")
+            return
+        from feedbackloop.services.shopify import Shopify as Client
+
+        shopify = Client(
+            env.get("SHOPIFY_ADMIN_TOKEN"),
+            env.shopify_api_url(self.context.settings.shopify_api_version),
+            self.context.policy,
+            self.context.budget,
+        )
+        for record in cards:
+            note = card_note(dataclasses.replace(record, user=Person()))  # the key alone
+            self.step(
+                f"{record.id}: the gift card's note",
+                functools.partial(self.cut_note, shopify, record.id, record.reward.card or "", note),
+            )
+
+    @staticmethod
+    def cut_note(shopify: Shopify, record_id: str, card: str, note: str) -> str:
+        shopify.set_note(card, note)
+        return f"{record_id}: the gift card's note holds only its key now"
+
+    def calendar(self) -> None:
+        if not self.context.settings.google_calendar_id:
+            return
+        from feedbackloop.calendar_sync import CalendarSync as Sync
+        from feedbackloop.plan.calendar import event_id
+
+        sync = Sync(self.context, self.services)
+        for record in self.erasure.records:
+            if isinstance(record, Interview):
+                event = record.published.calendar or event_id(record.id)
+                self.step(
+                    f"{record.id}: the calendar event", functools.partial(self.cancel, sync, record.id, event)
+                )
+
+    def cancel(self, sync: CalendarSync, record_id: str, event: str) -> str:
+        client = sync.client()
+        if client is None:
+            raise FeedbackloopError("the calendar event was not removed: no Google credentials")
+        client.delete(self.context.settings.google_calendar_id, event)
+        return f"{record_id}: removed from the calendar"
+
+    # -- the files -----------------------------------------------------------------------------------
+    def write_back(self, changes: Changes) -> None:
+        if not changes:
+            return
+        ids = ", ".join(sorted(r.id for r in self.erasure.records))
+        message = f"feedbackloop forget: erase a person from {ids}\n"
+        github = self.services.github()
+        try:
+            if github is None:
+                written = write_files(self.context.root, changes)
+            else:
+                local = self.context.env.get("GITHUB_SHA") or rev_parse(self.context.root, "HEAD")
+                written = commit_changes(
+                    github,
+                    self.services.repository,
+                    self.context.settings.branch,
+                    self.context.root,
+                    changes,
+                    message,
+                    local,
+                )
+        except (ServiceError, FeedbackloopError) as error:
+            self.erasure.failures.append(f"write-back: {str(error).splitlines()[0]}")
+            return
+        self.erasure.log.append(f"wrote back {len(written.paths)} file(s) ({written.where})")
+        if written.skipped:
+            self.erasure.failures.append(f"could not write back {', '.join(written.skipped)}: run again")
+
+
+HISTORY_STEPS = """\
+A commit cannot remove what earlier commits hold. To purge the person from the repository's history:
+  1. Write each value to remove (their first name, profile link, company, role) into a file outside
+     the repository, one per line as `value==>[removed]` (not on the command line: it would stay in
+     your shell history).
+  2. In a fresh clone: `pip install git-filter-repo`, then
+     `git filter-repo --replace-text ../values.txt --replace-message ../values.txt`.
+  3. Force-push every branch (`git push --force --all`), ask everyone to clone again, and ask GitHub
+     Support to remove cached views and pull request refs that still hold the old commits.
+  4. The records' ids (and file names) keep the first name they were created with: rename them in the
+     same rewrite if the name must go too (`git filter-repo --path-rename old:new`)."""
+
+
+def run(context: Context, who: str, dry_run: bool) -> int:
+    erasure = find_person(context, who)
+    changes = Changes()
+    for record in erasure.records:
+        record_changes(record, context, changes)
+    ids = ", ".join(r.id for r in erasure.records)
+    click.echo(f"forgetting the person of {len(erasure.records)} record(s): {ids}")
+    if dry_run:
+        for path in changes.paths:
+            keys = [".".join(map(str, k)) or "the notes" for k in changes.by_path[path]]
+            click.echo(f"  {path}: remove or reset {', '.join(keys)}")
+        click.echo("  and edit or remove what was published: issue bodies, evidence comments, the Slack")
+        click.echo(
+            "  summaries, the doc entries, gift card notes, calendar events (dry run: nothing changed)"
+        )
+        click.echo("\n" + HISTORY_STEPS)
+        return OK
+    forgetter = Forgetter(context, erasure)
+    forgetter.issues()
+    forgetter.slack()
+    forgetter.doc()
+    forgetter.gift_cards()
+    forgetter.calendar()
+    forgetter.write_back(changes)
+    for line in erasure.log:
+        click.echo(line)
+    for failure in erasure.failures:
+        click.echo(f"to retry: {failure}")
+    click.echo("\n" + HISTORY_STEPS)
+    summary = "\n".join(f"- {line}" for line in erasure.log + [f"to retry: {f}" for f in erasure.failures])
+    actions.summary(context.env, f"### feedbackloop forget\n\n{summary}")
+    return FAILED if erasure.failures else OK
