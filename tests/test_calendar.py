@@ -16,7 +16,7 @@ import pytest
 
 from fakes.google import FakeGoogleAuth, FakeGoogleCalendar, calendar_rate_limited
 from fakes.server import Fault
-from feedbackloop.calendar_sync import CalendarResult, sync_calendar, sync_one
+from feedbackloop.calendar_sync import CalendarResult, calendar_calls, sync_calendar, sync_one
 from feedbackloop.commands.connect import Services
 from feedbackloop.config import Environment
 from feedbackloop.context import Context
@@ -242,6 +242,20 @@ def test_completed_and_past_calls_are_not_touched(user: Setup) -> None:
 
     assert results == []
     assert user.calendar.requests == []
+
+
+def test_the_calls_publish_hands_over(user: Setup, tmp_path: Path) -> None:
+    booked = replace(call("2026-12-05-a", status="cancelled"), published=Published(calendar="abcde"))
+    records = [
+        call("2026-12-09-b"),
+        call(status="completed"),
+        booked,
+        call("2026-12-04-c", status="cancelled"),
+    ]
+
+    assert [r.id for r in calendar_calls(user.context(), records)] == ["2026-12-05-a", "2026-12-09-b"]
+    other = make_repo(tmp_path / "no-calendar", pyproject="[tool.feedbackloop]\n")
+    assert calendar_calls(Context(other, Environment({}), TODAY), records) == []
 
 
 # -- invitations -----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ as, with delegation) or a user's token in GOOGLE_OAUTH_ACCESS_TOKEN.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
@@ -223,6 +223,23 @@ def sync_one(
         return CalendarResult(interview.id, event, failed=str(error).splitlines()[0])
 
 
+def calendar_calls(context: Context, records: Iterable[Record]) -> list[Interview]:
+    """The calls the calendar should reflect, oldest first: scheduled from today on, and cancelled ones
+    that were on it. Empty when no calendar is set: then publish has no calendar work (and no request)."""
+    if not context.settings.google_calendar_id:
+        return []
+    return sorted(
+        (
+            r
+            for r in records
+            if isinstance(r, Interview)
+            and on_calendar(r, context.today)
+            and (r.status == "scheduled" or r.published.calendar)
+        ),
+        key=lambda r: (r.date, r.id),
+    )
+
+
 def sync_calendar(
     context: Context,
     services: Services,
@@ -235,21 +252,10 @@ def sync_calendar(
     One listing of our events from today on; then, per call, a request only where something differs.
     Sets `published.calendar` in `changes` for every call whose event id the file does not hold yet.
     A failure stops the calendar for this run (one about a single event skips only that call)."""
-    if not context.settings.google_calendar_id:
-        return []
-    today = context.today
-    calls: Sequence[Interview] = sorted(
-        (
-            r
-            for r in records
-            if isinstance(r, Interview)
-            and on_calendar(r, today)
-            and (r.status == "scheduled" or r.published.calendar)
-        ),
-        key=lambda r: (r.date, r.id),
-    )
+    calls = calendar_calls(context, records)
     if not calls:
         return []
+    today = context.today
     describe = description or (lambda record: services.file_url(record.path))
     results: list[CalendarResult] = []
     sync = CalendarSync(context, services)
