@@ -242,11 +242,15 @@ class Publisher:
                 self.templates, record, self.settings, self.services.file_url(record.path)
             )
             metadata = slack_metadata(record)
-            target = ts_from_permalink(record.published.slack or "") if work.slack == "update" else None
-            if target is not None and slack.update(target[0], target[1], text, blocks, metadata):
-                self.published[record.id].add("slack")
-                self.note(record, "updated the Slack summary")
-                return
+            if work.slack == "update":
+                target = ts_from_permalink(record.published.slack or "")
+                if target is not None and slack.update(target[0], target[1], text, blocks, metadata):
+                    self.published[record.id].add("slack")
+                    self.note(record, "updated the Slack summary")
+                    return
+                # The ledger's link names no message (edited by hand, cut short) or one that is
+                # gone: find the summary by its metadata before posting one.
+                look(_midnight(record.date))
             earlier = found.get(record.id)
             if earlier is not None:  # posted by a run that stopped before writing back
                 ts = earlier[0]
