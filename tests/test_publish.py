@@ -571,3 +571,61 @@ def test_a_record_published_without_github_gets_its_links_everywhere_in_the_run_
     world.checkout()
     world.forget_requests()
     assert world.publish().out.strip().endswith("Nothing to publish.")
+
+
+def test_a_permalink_with_a_thread_query_still_names_the_message(world: World) -> None:
+    from feedbackloop.services.slack import ts_from_permalink
+
+    link = "https://acme.slack.com/archives/C0FEEDBACK/p1795856400000100?thread_ts=1795856400.000100&cid=C0FEEDBACK"
+    assert ts_from_permalink(link) == ("C0FEEDBACK", "1795856400.000100")
+    assert ts_from_permalink("https://acme.slack.com/archives/C0FEEDBACK/p1795856400000100/") == (
+        "C0FEEDBACK",
+        "1795856400.000100",
+    )
+    assert ts_from_permalink("https://acme.slack.com/archives/C0FEEDBACK") is None
+
+    assert world.publish().code == 0
+    world.checkout()
+    text = (world.root / JOE).read_text(encoding="utf-8")
+    permalink = world.frontmatter(JOE)["published"]["slack"]
+    ts = permalink.rsplit("/p", 1)[1]
+    threaded = f"{permalink}?thread_ts={ts[:-6]}.{ts[-6:]}&cid={CHANNEL}"
+    changed = text.replace(permalink, threaded).replace("Uses funnels daily", "Uses funnels hourly")
+    world.push({JOE: changed})
+    ran = world.publish()
+    assert ran.code == 0, ran.out
+    assert len(world.messages()) == 3
+    assert "Uses funnels hourly" in str(_message_of(world, JOE_ID)["blocks"])
+
+
+@pytest.mark.parametrize(
+    "ledger",
+    [
+        "https://acme.slack.com/archives/C0FEEDBACK",
+        "https://acme.slack.com/archives/C0FEEDBACK/p1795856400",
+        "deleted",
+    ],
+    ids=["no-ts", "cut-short", "deleted"],
+)
+def test_a_summary_whose_link_is_unusable_is_found_by_its_metadata(world: World, ledger: str) -> None:
+    """A hand-edited or truncated link in the ledger, or a summary someone deleted: the update finds
+    the message by its metadata (or posts it again when it is gone), never posts a second one."""
+    assert world.publish().code == 0
+    world.checkout()
+    text = (world.root / JOE).read_text(encoding="utf-8")
+    permalink = world.frontmatter(JOE)["published"]["slack"]
+    if ledger == "deleted":
+        ts = str(_message_of(world, JOE_ID)["ts"])
+        with world.slack._lock:
+            world.slack._messages[CHANNEL] = [m for m in world.slack._messages[CHANNEL] if m.ts != ts]
+        ledger = permalink
+    changed = text.replace(permalink, ledger).replace("Uses funnels daily", "Uses funnels hourly")
+    world.push({JOE: changed})
+    ran = world.publish()
+    assert ran.code == 0, ran.out
+    assert len(world.messages()) == 3
+    assert "Uses funnels hourly" in str(_message_of(world, JOE_ID)["blocks"])
+    world.checkout()
+    assert world.frontmatter(JOE)["published"]["slack"] == world.slack.permalink(
+        CHANNEL, str(_message_of(world, JOE_ID)["ts"])
+    )
