@@ -66,6 +66,25 @@ class Services:
         token = google.access_token(env, [google.DOCS_SCOPE], self.context.policy, self.context.budget)
         return GoogleDocs(token, env.google_docs_api_url, self.context.policy, self.context.budget)
 
+    def unreachable(self) -> set[str]:
+        """Of the services publish uses ("github", "slack", "doc"), those configured in the settings
+        whose credentials are not set; each is said once, as when its client is asked for."""
+        from feedbackloop.services import google
+
+        env, settings = self.context.env, self.context.settings
+        absent = set()
+        missing = env.missing("GITHUB_TOKEN", "GITHUB_REPOSITORY")
+        if missing:
+            self.skip("GitHub", missing)
+            absent.add("github")
+        if settings.slack_channel and env.missing("SLACK_BOT_TOKEN"):
+            self.skip("Slack", "SLACK_BOT_TOKEN")
+            absent.add("slack")
+        if settings.google_doc_id and not google.configured(env):
+            self.skip("Google Docs", google.MISSING)
+            absent.add("doc")
+        return absent
+
     @property
     def repository(self) -> str:
         """The interviews' own repository, `owner/name`."""

@@ -67,11 +67,14 @@ class Publisher:
         self.settings = context.settings
         self.templates = context.root / context.settings.templates_dir
         self.services = Services(context)
-        self.works = works
-        self.records: dict[str, Record] = {w.record.id: w.record for w in works}
-        self.outcomes: dict[str, Outcome] = {w.record.id: Outcome(w.record.id) for w in works}
+        # A service without credentials is skipped; what only it could do waits for a run that has them.
+        self.unreachable = self.services.unreachable()
+        self.planned = {w.record.id: w for w in works}
+        self.works = [w for w in (w.without(self.unreachable) for w in works) if not w.empty]
+        self.records: dict[str, Record] = {w.record.id: w.record for w in self.works}
+        self.outcomes: dict[str, Outcome] = {w.record.id: Outcome(w.record.id) for w in self.works}
         self.changes = Changes()
-        self.published: dict[str, set[str]] = {w.record.id: set() for w in works}  # services done per record
+        self.published: dict[str, set[str]] = {w.record.id: set() for w in self.works}  # services done
         self.stopped: str | None = None
 
     # -- bookkeeping -----------------------------------------------------------------------------
@@ -323,11 +326,20 @@ class Publisher:
 
     # -- write-back ------------------------------------------------------------------------------
     def digests(self) -> None:
-        """A record whose every service is current gets the digest of what was published."""
+        """A record whose every service is current gets the digest of what was published.
+
+        A service without credentials may be left out when it has no entry yet: it posts or adds the
+        entry whatever the digest says. One that has an entry to rewrite may not: the digest is the
+        only thing that would tell a later run to rewrite it."""
         for work in self.works:
             record = self.records[work.record.id]
-            wanted = {s for s, on in (("slack", work.slack), ("doc", work.doc)) if on}
-            if wanted and wanted <= self.published[record.id] and not self.outcomes[record.id].failed:
+            planned = self.planned[record.id]
+            wanted = {s for s, on in (("slack", planned.slack), ("doc", planned.doc)) if on}
+            deferred = {
+                s for s, on in (("slack", planned.slack), ("doc", planned.doc)) if on in ("post", "add")
+            } & self.unreachable
+            needed = wanted - deferred
+            if needed and needed <= self.published[record.id] and not self.outcomes[record.id].failed:
                 self.changes.set(record.path, ("published", "digest"), digest(record))
 
     def write_back(self) -> str:
@@ -560,4 +572,10 @@ def run(context: Context, dry_run: bool, only: str | None, include_examples: boo
         click.echo(f"Would publish {len(works)} record{'s' * (len(works) != 1)} (dry run: nothing is sent):")
         print_plan(context, works)
         return OK
-    return Publisher(context, works).run()
+    publisher = Publisher(context, works)
+    if not publisher.works:
+        click.echo(
+            f"Nothing to publish: {len(works)} record{'s' * (len(works) != 1)} wait for the skipped services."
+        )
+        return OK
+    return publisher.run()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -63,6 +63,17 @@ class Work:
     @property
     def empty(self) -> bool:
         return not (self.new_issues or self.evidence or self.slack or self.doc)
+
+    def without(self, unreachable: Collection[str]) -> Work:
+        """This work less what needs a service that cannot be reached ("github", "slack", "doc")."""
+        github = "github" not in unreachable
+        return Work(
+            self.record,
+            new_issues=self.new_issues if github else (),
+            evidence=self.evidence if github else (),
+            slack=None if "slack" in unreachable else self.slack,
+            doc=None if "doc" in unreachable else self.doc,
+        )
 
     def describe(self) -> str:
         parts = []
