@@ -21,6 +21,7 @@ from helpers_publish import (
     REPO,
     SERVER,
     World,
+    assert_exactly_once,
     interview,
     markers_in,
     request_keys,
@@ -629,3 +630,44 @@ def test_a_summary_whose_link_is_unusable_is_found_by_its_metadata(world: World,
     assert world.frontmatter(JOE)["published"]["slack"] == world.slack.permalink(
         CHANNEL, str(_message_of(world, JOE_ID)["ts"])
     )
+
+
+def test_a_service_without_credentials_is_waited_for_without_redoing_the_others(world: World) -> None:
+    """The doc's secret is missing for a while: each run skips it with one line and, once the rest is
+    done, makes no request at all; when the secret is back, only the doc entries are added."""
+    assert world.publish(GOOGLE_OAUTH_ACCESS_TOKEN=None).code == 0
+    for _ in range(2):
+        world.checkout()
+        world.forget_requests()
+        ran = world.publish(GOOGLE_OAUTH_ACCESS_TOKEN=None)
+        assert ran.code == 0, ran.out
+        assert (
+            "Google Docs: skipped, GOOGLE_APPLICATION_CREDENTIALS or GOOGLE_OAUTH_ACCESS_TOKEN is not set"
+            in ran.out
+        )
+        assert "Nothing to publish: 3 records wait for the skipped services." in ran.out
+        assert sum(world.request_count().values()) == 0
+    world.checkout()
+    world.forget_requests()
+    ran = world.publish()
+    assert ran.code == 0, ran.out
+    assert world.slack.calls("chat.update") == 0
+    assert world.slack.calls("chat.postMessage") == 0
+    assert len(world.doc_ranges()) == 3
+    assert_exactly_once(world)
+
+
+def test_an_edit_while_the_doc_is_unreachable_still_reaches_the_doc_later(world: World) -> None:
+    assert world.publish().code == 0
+    world.checkout()
+    text = (world.root / JOE).read_text(encoding="utf-8")
+    world.push({JOE: text.replace("Uses funnels daily", "Uses funnels hourly")})
+    ran = world.publish(GOOGLE_OAUTH_ACCESS_TOKEN=None)
+    assert ran.code == 0, ran.out
+    assert "updated the Slack summary" in ran.out
+    world.checkout()
+    ran = world.publish()
+    assert ran.code == 0, ran.out
+    assert "updated the notes in the Google Doc" in ran.out
+    assert "Uses funnels hourly" in world.doc_text()
+    assert_exactly_once(world)
