@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 import click
@@ -56,24 +56,90 @@ def files_url(context: Context) -> str | None:
     return f"{server}/{name}/blob/{context.settings.branch}/"
 
 
+MARGIN = timedelta(hours=1)  # on GitHub's own clock: an issue closed while a listing was paged
+
+
+@dataclass(frozen=True)
+class Checked:
+    """How far the request issues were read, kept in the dashboard issue: the latest `closed_at` seen
+    (GitHub's clock, not the runner's) and the issues of `repo` seen closed as completed while a request
+    still waited to be told. The next run lists only the issues updated since, so a run costs what
+    changed, not the years of history; the first run (no dashboard yet) reads back to the oldest request
+    still to report, once."""
+
+    repo: str
+    since: datetime | None = None
+    completed: frozenset[int] = frozenset()
+
+    @classmethod
+    def read(cls, body: str, repo: str) -> Checked | None:
+        found = [fields for kind, fields in markers(body) if kind == "issues"]
+        if not found or found[-1].get("repo", "").casefold() != repo.casefold():
+            return None
+        fields = found[-1]
+        try:
+            since = datetime.fromisoformat(fields["since"]) if fields.get("since") else None
+            completed = frozenset(int(n) for n in fields.get("completed", "").split())
+        except ValueError:
+            return None
+        return cls(repo, since, completed)
+
+    def marker(self) -> str:
+        return marker(
+            "issues",
+            repo=self.repo,
+            since=self.since.isoformat() if self.since else "",
+            completed=" ".join(str(n) for n in sorted(self.completed)),
+        )
+
+
+def _issue_number(url: str | None, repo: str) -> int | None:
+    found = GITHUB_ISSUE.fullmatch(url or "")
+    return int(found[2]) if found and found[1].casefold() == repo.casefold() else None
+
+
 def closed_issues(
-    context: Context, github: GitHub | None, records: Sequence[Record], err: bool = False
-) -> dict[str, Closed]:
-    """The request issues closed since the oldest request still to report: one paged listing of the
-    labelled issues, plus one read per issue that was set by hand (it may carry no label)."""
+    context: Context,
+    github: GitHub | None,
+    records: Sequence[Record],
+    checked: Checked | None = None,
+    err: bool = False,
+) -> tuple[dict[str, Closed], Checked | None]:
+    """The request issues closed as completed, by the link each request holds, and what to remember of
+    them: one paged listing of the labelled issues (updated since the last one, or closed since the
+    oldest request still to report), plus one read per issue set by hand elsewhere (it carries no label).
+    Raises ServiceError; `known_closed` then gives what the dashboard remembered."""
     pending = told_pending(records)
     if not pending:
-        return {}
+        return {}, checked
     if github is None:
         click.echo("shipped requests are not checked without GitHub", err=err)
-        return {}
-    services = Services(context)
-    repo, label = services.issues_repository, context.settings.issue_label
-    since = _midnight(min(r.date for r in pending))
-    closed = {
-        issue.url: Closed(issue.url, issue.state_reason in (None, "completed"))
-        for issue in github.labeled_issues(repo, label, since=since, state="closed")
-    }
+        return {}, checked
+    repo, label = Services(context).issues_repository, context.settings.issue_label
+    completed = set(checked.completed) if checked else set()
+    latest = checked.since if checked else None
+    if checked is not None and checked.since is not None:
+        listed = github.labeled_issues(repo, label, since=checked.since - MARGIN, state="all")
+    else:
+        oldest = _midnight(min(r.date for r in pending))
+        listed = github.labeled_issues(repo, label, since=oldest, state="closed")
+    for issue in listed:
+        if issue.state == "closed" and issue.state_reason in (None, "completed"):
+            completed.add(issue.number)
+        else:  # open, reopened, or closed as not planned
+            completed.discard(issue.number)
+        if issue.closed_at is not None and (latest is None or issue.closed_at > latest):
+            latest = issue.closed_at
+    # Remember only what a request still waits on; while a file has problems (its record is left out
+    # today), forget only what a request was told about.
+    told = {_issue_number(q.issue, repo) for r in records for q in r.requests if q.told_on}
+    untold = {_issue_number(q.issue, repo) for r in pending for q in r.requests if not q.told_on}
+    if any(p.severity == "error" for p in context.repository.problems):
+        completed -= told - untold
+    else:
+        completed &= untold
+    remembered = Checked(repo, latest, frozenset(completed))
+    closed = known_closed(pending, remembered)
     for record in pending:
         for request in record.requests:
             by_hand = request.issue and request.evidence != request.issue
@@ -83,9 +149,21 @@ def closed_issues(
             if found is None:
                 continue
             issue = github.get_issue(found[1], int(found[2]))
-            if issue.state == "closed":
-                closed[issue.url] = Closed(issue.url, issue.state_reason in (None, "completed"))
-    return closed
+            if issue.state == "closed" and issue.state_reason in (None, "completed"):
+                closed[request.issue or ""] = Closed(request.issue or "", True)
+    return closed, remembered
+
+
+def known_closed(records: Sequence[Record], checked: Checked | None) -> dict[str, Closed]:
+    """The requests' issues the dashboard remembers as closed as completed (no request made)."""
+    if checked is None:
+        return {}
+    return {
+        q.issue: Closed(q.issue, True)
+        for r in records
+        for q in r.requests
+        if q.issue and _issue_number(q.issue, checked.repo) in checked.completed
+    }
 
 
 @dataclass
@@ -108,8 +186,18 @@ class Ledger:
         return marker("reminded", day=self.day, **self.sent)
 
 
-def dashboard_body(content: str, ledger: Ledger) -> str:
-    return f"{marker('dashboard')}\n{content}\n{ledger.marker()}\n"
+def dashboard_body(content: str, ledger: Ledger, checked: Checked | None = None) -> str:
+    """The issue's body: the dashboard, then what remind keeps between runs (hidden markers)."""
+    kept = f"{checked.marker()}\n" if checked is not None else ""
+    return f"{marker('dashboard')}\n{content}\n{kept}{ledger.marker()}\n"
+
+
+def find_dashboard(github: GitHub, repo: str) -> Issue | None:
+    """The dashboard issue, by its label and its marker (one request)."""
+    for issue in github.labeled_issues(repo, DASHBOARD_LABEL, state="all"):
+        if any(kind == "dashboard" for kind, _ in markers(issue.body)):
+            return issue
+    return None
 
 
 def reminder_text(owner: str, items: Sequence[Flag], mention: str) -> str:
@@ -125,45 +213,51 @@ class Reminder:
         context: Context,
         services: Services,
         github: GitHub,
-        records: list[Record],
         found: list[Flag],
         content: str,
+        checked: Checked | None,
     ) -> None:
         self.context = context
         self.settings = context.settings
         self.services = services
         self.github = github
         self.repo = services.repository
-        self.records = records
         self.found = found
         self.content = content
+        self.checked = checked
         self.failures: list[str] = []
         self.body = ""  # the dashboard's body as GitHub holds it now
         self.open = True
         self.written = False
 
     # -- the dashboard issue ---------------------------------------------------------------------
-    def find_dashboard(self) -> Issue | None:
-        for issue in self.github.labeled_issues(self.repo, DASHBOARD_LABEL, state="all"):
-            if any(kind == "dashboard" for kind, _ in markers(issue.body)):
-                return issue
-        return None
-
-    def ensure_dashboard(self, body: str) -> Issue:
-        existing = self.find_dashboard()
+    def ensure_dashboard(self, existing: Issue | None) -> Issue:
         if existing is not None:
             return existing
+        body = dashboard_body(self.content, Ledger(self.context.today.isoformat()), self.checked)
         try:
             return self.github.create_issue(self.repo, TITLE, body, [DASHBOARD_LABEL])
         except Ambiguous:
-            return self.find_dashboard() or self.github.create_issue(
+            return find_dashboard(self.github, self.repo) or self.github.create_issue(
                 self.repo, TITLE, body, [DASHBOARD_LABEL]
             )
 
-    def write(self, number: int, body: str) -> None:
+    def write(self, number: int, ledger: Ledger) -> None:
         """Rewrite the dashboard (and reopen it, when someone closed it by hand)."""
+        body = dashboard_body(self.content, ledger, self.checked)
         self.github.edit_issue(self.repo, number, body=body, state="open")
         self.body, self.open, self.written = body, True, True
+
+    def changed(self, ledger: Ledger) -> bool:
+        """Whether the body needs writing: not for a listing that only moved how far issues were read
+        (that alone would rewrite the issue every run)."""
+        if not self.open:
+            return True
+        old = Checked.read(self.body, self.checked.repo) if self.checked is not None else None
+        kept = self.checked
+        if kept is not None and old is not None:
+            kept = Checked(kept.repo, old.since, kept.completed)
+        return dashboard_body(self.content, ledger, kept) != self.body
 
     # -- Slack -----------------------------------------------------------------------------------
     def reachable(self, owners: dict[str, list[Flag]]) -> dict[str, str]:
@@ -178,11 +272,13 @@ class Reminder:
                 members[owner] = teammate.slack
         return members
 
-    def destination(self, slack: Slack, member: str) -> tuple[str, str]:
-        """(channel, mention) for a reminder to the teammate with this Slack member id."""
+    def destination(self, member: str) -> tuple[str, str]:
+        """(channel, mention) for a reminder to the teammate with this Slack member id. A direct
+        message is posted to the member id itself: Slack delivers it to the app's conversation with
+        them, without a conversations.open first."""
         if self.settings.slack_reminders == "channel":
             return self.settings.slack_channel, f"<@{member}>"
-        return slack.open_dm(member), ""
+        return member, ""
 
     def already_sent(self, slack: Slack, channel: str, owner: str, digest: str) -> bool:
         """After a run stopped between a message and its confirmation: was it sent?"""
@@ -213,13 +309,15 @@ class Reminder:
             return ledger
         was_pending = {o for o, d in todo.items() if ledger.sent.get(o) == f"pending:{d}"}
         ledger.sent.update({o: f"pending:{d}" for o, d in todo.items()})
-        self.write(number, dashboard_body(self.content, ledger))
+        self.write(number, ledger)
         for owner, digest in todo.items():
             try:
-                channel, mention = self.destination(slack, members[owner])
-                if owner in was_pending and self.already_sent(slack, channel, owner, digest):
-                    ledger.sent[owner] = digest
-                    continue
+                channel, mention = self.destination(members[owner])
+                if owner in was_pending:  # history is read by conversation id, not member id
+                    conversation = channel if mention else slack.open_dm(members[owner])
+                    if self.already_sent(slack, conversation, owner, digest):
+                        ledger.sent[owner] = digest
+                        continue
                 text = reminder_text(owner, owners[owner], mention)
                 metadata = {
                     "event_type": REMINDER_EVENT,
@@ -235,15 +333,13 @@ class Reminder:
                 self.failures.append(f"Slack reminder for @{owner}: {str(error).splitlines()[0]}")
         return ledger
 
-    def run(self) -> int:
+    def run(self, existing: Issue | None) -> int:
         try:
-            fresh = dashboard_body(self.content, Ledger(self.context.today.isoformat()))
-            issue = self.ensure_dashboard(fresh)
+            issue = self.ensure_dashboard(existing)
             self.body, self.open = issue.body, issue.state == "open"
             ledger = self.remind(issue.number, Ledger.read(issue.body, self.context.today))
-            body = dashboard_body(self.content, ledger)
-            if body != self.body or not self.open:
-                self.write(issue.number, body)
+            if self.changed(ledger):
+                self.write(issue.number, ledger)
             click.echo(f"dashboard {'updated' if self.written else 'unchanged'}: {issue.url}")
         except ServiceError as error:
             self.failures.append(str(error).splitlines()[0])
@@ -260,15 +356,31 @@ def print_flags(found: Sequence[Flag]) -> None:
         click.echo(f"{flag.kind}: {flag.text.replace('`', '')} [{', '.join(flag.owners)}]")
 
 
+def read_issues(
+    context: Context, github: GitHub | None, records: Sequence[Record], err: bool = False
+) -> tuple[Issue | None, dict[str, Closed], Checked | None, str | None]:
+    """The dashboard issue (when there is GitHub), the requests' closed issues and what to remember of
+    them, and the failure that stopped reading, if one did (then the dashboard's memory stands in)."""
+    if github is None:
+        return None, closed_issues(context, None, records, err=err)[0], None, None
+    services = Services(context)
+    issue, checked = None, None
+    try:
+        issue = find_dashboard(github, services.repository)
+        checked = Checked.read(issue.body, services.issues_repository) if issue else None
+        closed, checked = closed_issues(context, github, records, checked, err=err)
+    except ServiceError as error:
+        return issue, known_closed(records, checked), checked, str(error).splitlines()[0]
+    return issue, closed, checked, None
+
+
 def run(context: Context, dry_run: bool, include_examples: bool) -> int:
     records = active_records(context, include_examples)
     services = Services(context)
     github = services.github()
-    try:
-        closed = closed_issues(context, github, records)
-    except ServiceError as error:
-        click.echo(f"shipped requests not checked: {str(error).splitlines()[0]}")
-        closed = {}
+    issue, closed, checked, failure = read_issues(context, github, records)
+    if failure:
+        click.echo(f"shipped requests not checked: {failure}")
     found = flags(records, context.settings, context.today, closed)
     content = dashboard(records, context.settings, context.today, found, files_url(context))
     print_flags(found)
@@ -282,9 +394,17 @@ def run(context: Context, dry_run: bool, include_examples: bool) -> int:
             )
             for flag in items:
                 click.echo(f"  - {flag.text.replace('`', '')}")
-        return OK
+        return FAILED if failure else OK
     if github is None:
         click.echo("the dashboard issue and reminders need GitHub: printed only")
         click.echo(content)
         return OK
-    return Reminder(context, services, github, records, found, content).run()
+    if failure and issue is None:
+        # Without the dashboard found, creating one could make a second: stop, the next run continues.
+        click.echo(f"to retry: {failure}")
+        click.echo(context.budget.line())
+        return FAILED
+    reminder = Reminder(context, services, github, found, content, checked)
+    if failure:
+        reminder.failures.append(failure)
+    return reminder.run(issue)

@@ -9,23 +9,21 @@ import click
 
 from feedbackloop import actions
 from feedbackloop.commands.connect import Services
-from feedbackloop.commands.remind import active_records, closed_issues, files_url
+from feedbackloop.commands.remind import active_records, files_url, read_issues
 from feedbackloop.context import Context
-from feedbackloop.errors import OK
+from feedbackloop.errors import FAILED, OK
 from feedbackloop.plan.remind import flags
 from feedbackloop.plan.report import TITLE, dashboard
-from feedbackloop.services.retry import ServiceError
 
 
 def run(context: Context, include_examples: bool) -> int:
     records = active_records(context, include_examples, err=True)
-    try:
-        closed = closed_issues(context, Services(context, err=True).github(), records, err=True)
-    except ServiceError as error:
-        click.echo(f"shipped requests not checked: {str(error).splitlines()[0]}", err=True)
-        closed = {}
+    github = Services(context, err=True).github()
+    _, closed, _, failure = read_issues(context, github, records, err=True)
+    if failure:
+        click.echo(f"shipped requests not checked: {failure}", err=True)
     found = flags(records, context.settings, context.today, closed)
     content = dashboard(records, context.settings, context.today, found, files_url(context))
     click.echo(f"## {TITLE}\n\n{content}", nl=False)  # the content ends with its newline
     actions.summary(context.env, f"## {TITLE}\n\n{content}")
-    return OK
+    return FAILED if failure else OK
