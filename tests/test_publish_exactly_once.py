@@ -427,3 +427,15 @@ def test_a_doc_edited_between_the_read_and_the_batch_is_read_again(world: World)
     assert world.docs.count("POST *") == 2
     assert world.doc_text().startswith("Agenda: User interviews\n")
     assert_exactly_once(world)
+
+
+def test_a_github_that_refuses_the_lock_ref_does_not_stop_publishing(world: World) -> None:
+    world.github.inject(
+        Fault.status(422, body={"message": "Reference update failed"}),
+        match="POST /repos/*/git/refs",
+        times=2,
+    )
+    ran = world.publish()
+    assert ran.code == 0, ran.out
+    assert "GitHub: could not take the publish lock, going on without it: github: GitHub refused" in ran.out
+    assert_exactly_once(world)

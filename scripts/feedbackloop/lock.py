@@ -122,4 +122,5 @@ def acquire(
         if takeover is not None and github.advance_ref(repo, REF, takeover):
             return Lock(github, repo, takeover)
         raise Held(theirs)  # another run took it over first
-    raise Held(Holder("someone"))
+    # Refused, yet not there: GitHub will not make this ref (a ruleset on refs, say).
+    raise ServiceError("github", f"GitHub refused to create {REF}", "", 422)
