@@ -257,11 +257,20 @@ class Forgetter:
                     f"{record.id}: the calendar event", functools.partial(self.cancel, sync, record.id, event)
                 )
 
-    def cancel(self, sync: CalendarSync, record_id: str, event: str) -> str:
+    def cancel(self, sync: CalendarSync, record_id: str, event: str) -> str | None:
         client = sync.client()
         if client is None:
             raise FeedbackloopError("the calendar event was not removed: no Google credentials")
-        client.delete(self.context.settings.google_calendar_id, event)
+        calendar = self.context.settings.google_calendar_id
+        existing = client.get(calendar, event)
+        if existing is None:
+            return None
+        # Google keeps a deleted event, cancelled, with its title: clear what names the person first.
+        anonymous = {"summary": "User interview", "description": ""}
+        if any(existing.get(k) != v for k, v in anonymous.items()):
+            client.patch(calendar, event, {**anonymous, "status": existing.get("status", "confirmed")})
+        if existing.get("status") != "cancelled":
+            client.delete(calendar, event)
         return f"{record_id}: removed from the calendar"
 
     # -- the files -----------------------------------------------------------------------------------
