@@ -16,6 +16,9 @@ from feedbackloop.plan.remind import KINDS, TITLES, Flag, calls_this_month
 from feedbackloop.records.model import Interview, Record
 
 TITLE = "User feedback dashboard"
+# The most overdue items shown per kind: GitHub refuses an issue body over 65,536 characters, and a
+# team that adopts feedbackloop with a backlog would otherwise get no dashboard at all.
+SECTION_LIMIT = 20
 
 
 def _months(today: date, count: int = 12) -> list[tuple[int, int]]:
@@ -103,9 +106,12 @@ def flag_sections(found: Sequence[Flag], files: str | None = None) -> str:
         if not items:
             continue
         lines = [f"### {TITLES[kind]} ({len(items)})"]
-        for flag in items:
+        for flag in items[:SECTION_LIMIT]:
             owners = " ".join(f"@{o}" for o in flag.owners) or "no owner"
             lines.append(f"- [ ] {_with_file(flag, files)} — {owners}")
+        if len(items) > SECTION_LIMIT:
+            more = len(items) - SECTION_LIMIT
+            lines.append(f"- … and {more} more: `feedbackloop remind --dry-run` lists them all")
         sections.append("\n".join(lines))
     return "\n\n".join(sections) if sections else "Nothing is overdue. 🎉"
 
