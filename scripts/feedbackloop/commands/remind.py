@@ -200,10 +200,18 @@ def find_dashboard(github: GitHub, repo: str) -> Issue | None:
     return None
 
 
-def reminder_text(owner: str, items: Sequence[Flag], mention: str) -> str:
+def reminder_text(owner: str, items: Sequence[Flag], mention: str, limit: int = 2900) -> str:
+    """The reminder: whole items only, within a section's 3,000 characters (the rest are counted)."""
     headline = f"feedbackloop: {len(items)} thing{'s' * (len(items) != 1)} to do from user interviews"
     lines = [f"{mention} {headline}" if mention else headline]
-    lines += [f"• {slack_escape(flag.private)}" for flag in items]
+    size = len(lines[0])
+    for index, flag in enumerate(items):
+        line = f"• {slack_escape(flag.private)}"
+        if size + 1 + len(line) > limit - 80:
+            lines.append(f"… and {len(items) - index} more: see the dashboard issue")
+            break
+        lines.append(line)
+        size += 1 + len(line)
     return "\n".join(lines)
 
 
@@ -323,10 +331,8 @@ class Reminder:
                     "event_type": REMINDER_EVENT,
                     "event_payload": {"owner": owner, "digest": digest, "day": ledger.day},
                 }
-                blocks = [
-                    {"type": "section", "text": {"type": "mrkdwn", "verbatim": True, "text": text[:2990]}}
-                ]
-                slack.post(channel, text[:3900], blocks, metadata)
+                blocks = [{"type": "section", "text": {"type": "mrkdwn", "verbatim": True, "text": text}}]
+                slack.post(channel, text, blocks, metadata)
                 ledger.sent[owner] = digest
                 click.echo(f"reminded @{owner} of {len(owners[owner])} item{'s' * (len(owners[owner]) != 1)}")
             except ServiceError as error:
