@@ -665,3 +665,29 @@ def test_a_hand_set_issue_elsewhere_is_read_by_the_link_the_request_holds(tmp_pa
         assert ran.code == 0, ran.out
         assert f"“Cohort export” shipped ({link})" in team.dashboard()["body"]
         assert team.github.count(f"GET /repos/Acme/Product/issues/{number}") == 1
+
+
+def test_a_backlog_fits_in_the_issue_and_in_each_message(tmp_path: Path) -> None:
+    files = dict(
+        interview_file(
+            f"backlog-{n:03d}",
+            TODAY - timedelta(days=20 + n),
+            interviewers=["alice"],
+            reward={"kind": "merch", "status": "pending"},
+            follow_up="pending",
+        )
+        for n in range(150)
+    )
+    with Team.create(tmp_path, files) as team:
+        ran = team.remind()
+        assert ran.code == 0, ran.out
+        body = team.dashboard()["body"]
+        assert "### Rewards to send (150)" in body
+        assert "- … and 130 more: `feedbackloop remind --dry-run` lists them all" in body
+        [message] = team.dms("alice")
+        text = text_of(message)
+        assert len(text) <= 3000
+        assert text.startswith("feedbackloop: 300 things to do from user interviews\n")
+        items = text.splitlines()[1:]
+        assert all(line.startswith("• ") and line.endswith("`") for line in items[:-1])
+        assert re.fullmatch(r"… and \d+ more: see the dashboard issue", items[-1])

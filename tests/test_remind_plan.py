@@ -607,3 +607,19 @@ def test_each_flag_names_its_file_as_a_link_on_github_and_as_a_path_elsewhere() 
         assert f"- [ ] [`{flag.record_id}`]({blob}{flag.path}):" in linked
         assert f"- [ ] `{flag.path}`:" in plain
     assert linked.count("- [ ] @carol has joined no user call") == 1  # a month flag has no file
+
+
+def test_a_backlog_of_overdue_items_still_fits_in_an_issue() -> None:
+    records: list[Record] = [
+        call(f"backlog-{n:03d}", ago(30 + n % 200), interviewers=("alice", "bob"), reward=pending_merch(),
+             follow_up=FollowUp("pending"))
+        for n in range(400)
+    ]  # fmt: skip
+    found = run(records, monthly=True)
+    text = dashboard(records, settings(), TODAY, found, files="https://github.com/acme/interviews/blob/main/")
+    assert len(text) < 60_000  # GitHub refuses an issue body over 65,536 characters
+    assert "### Rewards to send (400)" in text
+    assert "### Follow-ups to send (400)" in text
+    assert text.count("- [ ] ") < 100
+    assert "- … and 380 more: `feedbackloop remind --dry-run` lists them all" in text
+    assert "```mermaid\npie title" in text  # the charts are still there
