@@ -368,3 +368,19 @@ def test_every_shipped_example_reads_clean() -> None:
     assert len(examples) >= 5
     for path in examples:
         assert parse(path.read_bytes(), path.name).problems == [], path
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ("user2:\n\tx: 1\n", (10, 1, "a tab in the indentation")),
+        ("role: [a,\n  b\n", (9, 7, "the `[` opened here is never closed")),
+        ('role: "a\n', (9, 7, "the quote opened here is never closed")),
+    ],
+)
+def test_yaml_errors_after_a_line_separator_are_on_the_right_line(
+    extra: str, expected: tuple[int, int, str]
+) -> None:
+    found = parse(minimal('summary: "a\u2028b"\n' + extra), PATH).problems
+    assert [(p.line, p.column) for p in found] == [expected[:2]]
+    assert expected[2] in found[0].message

@@ -227,8 +227,10 @@ class _Reader:
             self.stop((self.base_line + 1, 1), "yaml-syntax", f"YAML syntax: {problem}", _yaml_fix(problem))
         if "nesting depth" in problem:
             self.stop(self.where(mark), "too-deep", "the fields are nested too deeply", "flatten them")
-        lines = self.frontmatter.splitlines()
-        found = lines[mark.line][mark.column : mark.column + 1] if mark.line < len(lines) else ""
+        line, column = self.where(mark)
+        lines = self.frontmatter.split("\n")
+        at = line - self.base_line - 1
+        found = lines[at][column - 1 : column] if at < len(lines) else ""
         if found == "\t":
             self.stop(
                 self.where(mark), "yaml-syntax", "YAML syntax: a tab in the indentation", _yaml_fix("tab")
@@ -236,7 +238,7 @@ class _Reader:
         opener = _unclosed_bracket(self.frontmatter)
         if opener is not None and opener.line < mark.line:
             # libyaml notices an unclosed bracket only lines later: point at where it opens.
-            bracket = self.frontmatter.split("\n")[opener.line][opener.column]
+            bracket = self.frontmatter[opener.index]  # the pure-Python scanner's marks have an index
             close = "]" if bracket == "[" else "}"
             self.stop(
                 self.where(opener),
