@@ -39,7 +39,9 @@ _FIXES = {
     "channel_not_found": "check `slack_channel` in pyproject.toml: it is the channel id (C…), not its name",
     "invalid_auth": "SLACK_BOT_TOKEN is not valid: check the secret",
     "not_authed": "SLACK_BOT_TOKEN is empty",
-    "missing_scope": "add the scopes chat:write, channels:history, groups:history and im:write to the app",
+    "missing_scope": (
+        "add the scopes chat:write, channels:history, groups:history, im:write and im:history to the app"
+    ),
     "invalid_blocks": "a template made blocks Slack refuses: check templates/slack-summary.json.j2",
 }
 
