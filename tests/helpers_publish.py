@@ -230,7 +230,7 @@ class World:
         slack.add_channel(CHANNEL, name="user-feedback", member=True)
         for login, member in ROSTER.items():
             slack.add_user(member, name=login)
-        auth = FakeGoogleAuth(clock=lambda: NOW.timestamp()).start()
+        auth = FakeGoogleAuth().start()  # the real clock: google-auth signs assertions with it
         docs = FakeGoogleDocs(auth).start()
         docs.add_document(DOC_ID, "User interviews", DOC_PREAMBLE)
         root = make_repo(tmp / "repo")
