@@ -46,6 +46,8 @@ def demo() -> None:
     fl = BIN / "feedbackloop"
     sh(fl, "validate", "--today", TODAY)
     sh(fl, "status", "--all", "--today", TODAY)
+    # What publishing would send for each example: the issues, the Slack blocks, the doc entry.
+    sh(fl, "publish", "--dry-run", "--include-examples", "--today", TODAY)
     # Rewards without Shopify or Slack: what a run would do (a merch gift card; an Open Collective step).
     sh(fl, "reward", "2026-11-18-web-analytics-joe", "--dry-run", "--today", TODAY)
     sh(fl, "reward", "2026-11-12-feature-flags-marco", "--dry-run", "--today", TODAY)
