@@ -57,6 +57,10 @@ def demo() -> None:
     # The PostHog survey that recruits interviewees from a cohort of 1,500 (so rolled out to 25%).
     link = "https://cal.com/acme/user-interview"
     sh(fl, "recruit", "--cohort", "7", "--cohort-size", "1500", "--link", link, "--dry-run", "--today", TODAY)
+    # The reminder plan for the examples (what is overdue, for whom, the dashboard issue's text and each
+    # owner's Slack reminder), then the dashboard as `report` prints it. Without tokens: nothing sent.
+    sh(fl, "remind", "--dry-run", "--include-examples", "--today", TODAY)
+    sh(fl, "report", "--include-examples", "--today", TODAY)
 
 
 def test() -> None:
