@@ -140,7 +140,7 @@ def test_missing_flags_off_a_terminal_exit_2_and_name_them(repo: Path, args: lis
 
 def test_a_bad_value_is_refused_before_anything_is_written(repo: Path) -> None:
     ran = new(repo, "--topic", "Web", "--first-name", "Joe", "--interviewer", "not a login!")
-    assert ran.code == 1
+    assert ran.code == 2  # a flag's value: bad usage
     assert_no_traceback(ran)
     assert "`interviewers[0]` `not a login!` is not a GitHub login" in ran.stderr
     assert not (repo / "interviews").exists()
@@ -158,6 +158,15 @@ def test_bad_flags_exit_2(repo: Path, args: list[str], message: str) -> None:
     ran = new(repo, "--topic", "Web", "--first-name", "Joe", "--interviewer", "alice", *args)
     assert ran.code == 2
     assert message in ran.stderr
+
+
+def test_an_interviewer_off_the_roster_is_refused(repo: Path) -> None:
+    (repo / "pyproject.toml").write_text('[tool.feedbackloop]\nroster = [{ github = "alice" }]\n')
+    ran = new(repo, "--topic", "Web", "--first-name", "Joe", "--interviewer", "mallory")
+    assert ran.code == 2
+    assert_no_traceback(ran)
+    assert "not on the team roster: mallory" in ran.stderr
+    assert not (repo / "interviews").exists()
 
 
 def test_without_the_template_it_says_so(repo: Path) -> None:

@@ -42,9 +42,10 @@ def pull_request_base(env: Environment) -> str | None:
     return sha if isinstance(sha, str) and len(sha) == 40 else None
 
 
-def changed_files(root: Path, base: str, folder: str) -> list[Path]:
-    """Files under `folder` added or modified since the merge base of `base` and HEAD: in the
-    commits since, and (on a laptop, before committing) in the working tree, untracked ones too."""
+def changed_files(root: Path, base: str, folder: str, suffix: str = ".md") -> list[Path]:
+    """Files under `folder` (a file or folder) ending in `suffix`, added or modified since the merge
+    base of `base` and HEAD: in the commits since, and (on a laptop, before committing) in the working
+    tree, untracked ones too."""
     found = _git(
         root, "diff", "--relative", "--name-only", "--diff-filter=d", "-z", f"{base}...HEAD", "--", folder
     )
@@ -62,7 +63,7 @@ def changed_files(root: Path, base: str, folder: str) -> list[Path]:
     )
     untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", folder)
     names |= set(untracked.stdout.split("\0"))
-    return [root / name for name in sorted(names) if name.endswith(".md") and (root / name).is_file()]
+    return [root / name for name in sorted(names) if name.endswith(suffix) and (root / name).is_file()]
 
 
 def adding_commit(root: Path, path: str) -> str | None:

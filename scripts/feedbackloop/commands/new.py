@@ -42,8 +42,8 @@ def interview_stub(context: Context, values: dict[str, Any]) -> tuple[str, str]:
         consent_planned=values.get("consent_planned", False),
     )
     problems = parse(text, path).problems
-    if problems:
-        raise FeedbackloopError(
+    if problems:  # a value given (a flag, a form's answer) that a record cannot hold
+        raise UsageError(
             "the new interview would not be valid: " + "; ".join(p.message for p in problems),
             "correct the values given (or the template)",
         )
@@ -90,6 +90,17 @@ def run(context: Context, **options: Any) -> int:
     options["date"] = options.pop("call_date", None) or context.today
     options["time"] = options.pop("call_time", None)
     path, text = interview_stub(context, options)
+    settings = context.settings
+    strangers = [
+        login
+        for login in options.get("interviewers") or ()
+        if settings.roster and not settings.teammate(login)
+    ]
+    if strangers:
+        raise UsageError(
+            f"not on the team roster: {', '.join(strangers)}",
+            "use GitHub logins from `roster` in pyproject.toml, or add them there",
+        )
     target = context.root / path
     if target.exists():
         raise FeedbackloopError(

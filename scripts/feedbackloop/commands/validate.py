@@ -34,17 +34,20 @@ def _selected(context: Context, paths: Sequence[Path]) -> set[str] | None:
 def run(context: Context, paths: Sequence[Path], output: str, changed: bool = False) -> int:
     if changed:
         base = pull_request_base(context.env) or f"origin/{context.settings.branch}"
-        paths = [*paths, *changed_files(context.root, base, context.settings.interviews_dir)]
-        if not paths:
-            click.echo("No interview files changed.")
-            return OK
+        if changed_files(context.root, base, "pyproject.toml", suffix="pyproject.toml"):
+            click.echo("The settings changed: every interview file is checked.")
+        else:
+            paths = [*paths, *changed_files(context.root, base, context.settings.interviews_dir)]
+            if not paths:
+                click.echo("No interview files changed.")
+                return OK
     chosen = _selected(context, paths)
-    known = {relative(context.root, p) for p in record_files(context.root, context.settings)}
-    outside = [
-        Path(p) if Path(p).is_absolute() else context.root / p for p in sorted((chosen or set()) - known)
-    ]
+    outside: list[Path] = []
+    if chosen is not None:  # files passed by path that are not under interviews/ are read too
+        known = {relative(context.root, p) for p in record_files(context.root, context.settings)}
+        outside = [Path(p) if Path(p).is_absolute() else context.root / p for p in sorted(chosen - known)]
     repository = context.repository
-    if outside:  # files passed by path that are not under interviews/: read them too
+    if outside:
         extra = load(context.root, context.settings, context.today, outside)
         repository.parsed.extend(extra.parsed)
         repository.problems.extend(extra.problems)
