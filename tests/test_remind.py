@@ -140,10 +140,12 @@ def test_the_body_is_rewritten_only_when_it_changed(team: Team) -> None:
     )
     team.world.push({path.relative_to(team.world.root).as_posix(): text})
     team.world.forget_requests()
+    reminded = team.reminder_counts()
     ran = team.remind()
     assert ran.code == 0, ran.out
     assert o.follow_up not in team.dashboard()["body"]
     assert team.github.count("POST /repos/*/issues") == 0
+    assert team.reminder_counts() == reminded  # a set that shrank is no news: no second message
     assert team.remind().code == 0
     writes = team.github_writes()
     assert 1 <= len(writes) <= 2, writes

@@ -24,6 +24,7 @@ from feedbackloop.plan.remind import (
     flags,
     items_digest,
     month_flags,
+    news,
     told_pending,
 )
 from feedbackloop.plan.report import calls_table, charts, dashboard
@@ -420,7 +421,12 @@ def test_the_digest_is_the_set_of_items_not_their_order_nor_their_age() -> None:
     assert items_digest(today) == items_digest(list(reversed(today)))
     assert items_digest(today) == items_digest(tomorrow)  # older, not new: no second reminder for it
     assert items_digest(today) != items_digest(today[1:])
-    assert re.fullmatch(r"[0-9a-f]{12}", items_digest(today))
+    assert re.fullmatch(r"[0-9a-f]{6}(\.[0-9a-f]{6})*", items_digest(today))
+    # only a new item is news: a set that shrank since the morning's reminder is not
+    assert news(items_digest(today), None)
+    assert not news(items_digest(today[1:]), items_digest(today))
+    assert news(items_digest(today), items_digest(today[1:]))
+    assert not news(items_digest(today), "pending:" + items_digest(today))
 
 
 def test_no_flag_text_names_the_user() -> None:

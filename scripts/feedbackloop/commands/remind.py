@@ -20,7 +20,7 @@ from feedbackloop.commands.connect import Services
 from feedbackloop.context import Context
 from feedbackloop.errors import FAILED, OK
 from feedbackloop.plan.publish import marker, markers
-from feedbackloop.plan.remind import Closed, Flag, by_owner, flags, items_digest, told_pending
+from feedbackloop.plan.remind import Closed, Flag, by_owner, flags, items_digest, news, told_pending
 from feedbackloop.plan.report import TITLE, dashboard
 from feedbackloop.records.model import Record
 from feedbackloop.records.rules import GITHUB_ISSUE
@@ -309,7 +309,11 @@ class Reminder:
             return ledger
         members = self.reachable(owners)
         due = {o: items_digest(owners[o]) for o in members}
-        todo = {o: d for o, d in due.items() if ledger.sent.get(o) != d}
+        todo = {
+            o: d
+            for o, d in due.items()
+            if news(d, ledger.sent.get(o)) or ledger.sent.get(o) == f"pending:{d}"  # pending: was it sent?
+        }
         if not todo:
             return ledger
         slack = self.services.slack(channel_needed=False)

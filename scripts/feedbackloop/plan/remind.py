@@ -233,5 +233,15 @@ def by_owner(found: Iterable[Flag]) -> dict[str, list[Flag]]:
 
 
 def items_digest(found: Iterable[Flag]) -> str:
-    """Fingerprint of an owner's set of items: the same set is not reminded twice a day."""
-    return hashlib.sha256("\n".join(sorted(f.key for f in found)).encode()).hexdigest()[:12]
+    """Fingerprint of an owner's set of items: a short mark per item, in a stable order.
+
+    An owner is reminded again the same day only when a mark is new (`news`): an item done since the
+    morning is no reason to message them twice."""
+    return ".".join(sorted({hashlib.sha256(f.key.encode()).hexdigest()[:6] for f in found}))
+
+
+def news(digest: str, reminded: str | None) -> bool:
+    """Does `digest` hold an item the owner was not reminded of (`reminded`, a digest, or None)?"""
+    if reminded is None:
+        return True
+    return bool(set(digest.split(".")) - set(reminded.removeprefix("pending:").split(".")))
