@@ -151,7 +151,7 @@ class GitHub:
             raise
 
     def _repo(self, repo: str) -> Any:
-        return self.client.get_repo(repo, lazy=True)
+        return self.client.get_repo(repo)  # lazy: the client is made with lazy=True
 
     def _pages(self, what: str, path: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
         """Every item of a listing as JSON, one counted request per page of 100.
