@@ -100,7 +100,7 @@ def interview(
         lines.append("requests:")
         for request in requests:
             lines.append(f"  - type: {request.get('type', 'bug')}")
-            for key in ("title", "details", "issue"):
+            for key in ("title", "details", "issue", "evidence"):
                 if key in request:
                     lines.append(f"    {key}: {_q(request[key])}")
     if status == "completed":
@@ -138,7 +138,7 @@ def note(
     ]
     for request in requests:
         lines.append(f"  - type: {request.get('type', 'bug')}")
-        for key in ("title", "details", "issue"):
+        for key in ("title", "details", "issue", "evidence"):
             if key in request:
                 lines.append(f"    {key}: {_q(request[key])}")
     lines += ["---", "Shared in our community Slack, #help channel.", ""]
