@@ -439,3 +439,30 @@ def test_a_github_that_refuses_the_lock_ref_does_not_stop_publishing(world: Worl
     assert ran.code == 0, ran.out
     assert "GitHub: could not take the publish lock, going on without it: github: GitHub refused" in ran.out
     assert_exactly_once(world)
+
+
+WRITES = [at for at, line in enumerate(FULL_RUN, start=1) if not _reads(line)]
+
+
+@pytest.mark.parametrize("at", WRITES, ids=[f"{at}-after" for at in WRITES])
+def test_killed_after_a_write_then_a_new_run_from_main_finishes(tmp_path: Path, at: int) -> None:
+    """Not a re-run of the killed job but the next workflow run (another push), once the killed run's
+    lock has expired: a new checkout of main, a new run id. Nothing exists twice; the pull request
+    still gets its one comment."""
+    world, pull = _merged_world(tmp_path)
+    try:
+        killer = Killer(world.services, at=at, processed=True)
+        killer.arm()
+        process = world.spawn("publish")
+        killer.start(process.pid)
+        process.communicate(timeout=60)
+        killer.disarm()
+        assert process.returncode == -9, killer.killed
+        world.github.repo(REPO).refs.pop("refs/feedbackloop/publish", None)  # its lease ran out
+        world.checkout()
+        ran = world.publish(GITHUB_RUN_ID="4243", GITHUB_RUN_ATTEMPT="1")
+        assert ran.code == 0, (killer.killed, ran.out)
+        assert_exactly_once(world, pull=pull)
+        _nothing_left(world)
+    finally:
+        world.stop()
