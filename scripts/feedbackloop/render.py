@@ -22,6 +22,19 @@ def slack_escape(value: object) -> str:
     return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_MENTION = re.compile(r"@(?=\w)")
+
+
+def github_inline(value: object) -> str:
+    """Text from a file, made safe as a link's text on one line of a GitHub comment: no line break,
+    no HTML (a `<!--` would hide the rest), no brackets that end the link, and no @mention GitHub
+    would notify (a zero-width space after the @ keeps it readable)."""
+    flat = " ".join(str(value).split())
+    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    flat = flat.replace("[", "\\[").replace("]", "\\]").replace("|", "\\|")
+    return _MENTION.sub("@\u200b", flat)
+
+
 def yaml_scalar(value: Scalar | None) -> str:
     return "" if value is None else render_scalar(value)
 

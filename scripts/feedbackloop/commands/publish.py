@@ -37,7 +37,7 @@ from feedbackloop.plan.publish import (
 )
 from feedbackloop.records.model import Record
 from feedbackloop.records.rules import GITHUB_ISSUE
-from feedbackloop.render import doc_entry, evidence_body, issue_body, slack_message
+from feedbackloop.render import doc_entry, evidence_body, github_inline, issue_body, slack_message
 from feedbackloop.services.retry import Ambiguous, ServiceError
 
 if TYPE_CHECKING:
@@ -407,7 +407,10 @@ class Publisher:
 
             if commented():
                 continue
-            lines = [f"- `{o.record_id}`: " + ", ".join(f"[{t}]({u})" for t, u in o.links) for o in outcomes]
+            lines = [
+                f"- `{o.record_id}`: " + ", ".join(f"[{github_inline(t)}]({u})" for t, u in o.links)
+                for o in outcomes
+            ]
             body = (
                 "**Published by feedbackloop**\n\n"
                 + "\n".join(lines)
@@ -499,7 +502,7 @@ class Publisher:
     def job_summary(self, written: str) -> str:
         rows = []
         for outcome in self.outcomes.values():
-            links = ", ".join(f"[{_cell(t)}]({u})" for t, u in outcome.links) or "·"
+            links = ", ".join(f"[{github_inline(t)}]({u})" for t, u in outcome.links) or "·"
             state = "❌ " + _cell("; ".join(outcome.failed)) if outcome.failed else "✅"
             rows.append(
                 f"| `{outcome.record_id}` | {_cell('; '.join(outcome.done)) or '·'} | {links} | {state} |"
