@@ -677,3 +677,32 @@ def test_an_edit_while_the_doc_is_unreachable_still_reaches_the_doc_later(world:
     assert "updated the notes in the Google Doc" in ran.out
     assert "Uses funnels hourly" in world.doc_text()
     assert_exactly_once(world)
+
+
+def test_hostile_titles_in_the_pull_request_comment_and_the_job_summary_stay_inert(tmp_path: Path) -> None:
+    title = "Ping @acme/everyone <!-- hide the rest --> ](https://evil.example) | pipe"
+    world = World.create(tmp_path, files={})
+    try:
+        path = "interviews/2026/2026-11-20-hostile-eve.md"
+        pull = world.merge_pull_request(
+            {
+                path: interview(
+                    "2026-11-20-hostile-eve",
+                    first_name="Eve",
+                    interviewers=["alice"],
+                    requests=[{"type": "bug", "title": title}],
+                )
+            }
+        )
+        ran = world.publish(GITHUB_EVENT_NAME="push")
+        assert ran.code == 0, ran.out
+        [comment] = [c["body"] for c in world.github.comments(REPO, pull)]
+        summary = world.summary_path.read_text(encoding="utf-8")
+        for text in (comment, summary):
+            assert "@\u200bacme/everyone" in text
+            assert "@acme" not in text
+            assert "<!-- hide" not in text
+            assert "\\](https://evil.example)" in text
+        assert [kind for kind, _ in markers_in(comment)] == ["pull-request"]
+    finally:
+        world.stop()
