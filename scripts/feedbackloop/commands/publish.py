@@ -9,7 +9,7 @@ back, and the next run finishes the job (every effect is found again by its key 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from feedbackloop import actions
+from feedbackloop.calendar_sync import calendar_calls
 from feedbackloop.commands.connect import Services
 from feedbackloop.context import Context
 from feedbackloop.errors import FAILED, OK, FeedbackloopError
@@ -35,6 +36,7 @@ from feedbackloop.plan.publish import (
     slack_metadata,
     with_request,
 )
+from feedbackloop.plan.reward import pending_rewards
 from feedbackloop.records.model import Record
 from feedbackloop.records.rules import GITHUB_ISSUE
 from feedbackloop.render import doc_entry, evidence_body, github_inline, issue_body, slack_message
@@ -62,8 +64,9 @@ def _midnight(day: date) -> datetime:
 
 
 class Publisher:
-    def __init__(self, context: Context, works: list[Work]) -> None:
+    def __init__(self, context: Context, works: list[Work], records: Sequence[Record] = ()) -> None:
         self.context = context
+        self.all_records = list(records)  # rewards and the calendar look beyond the records with work
         self.settings = context.settings
         self.templates = context.root / context.settings.templates_dir
         self.services = Services(context)
@@ -441,10 +444,54 @@ class Publisher:
             click.echo(f"GitHub: could not take the publish lock, going on without it: {_first(error)}")
             return None
 
+    # -- rewards and the calendar ------------------------------------------------------------------
+    def outcome(self, record_id: str) -> Outcome:
+        return self.outcomes.setdefault(record_id, Outcome(record_id))
+
+    def rewards(self) -> None:
+        """Pending merch rewards, when `rewards_on_publish` is set (see `feedbackloop reward`)."""
+        if not self.exclusive or not self.rewards_due:
+            return
+        from feedbackloop.commands.reward import issue_rewards
+
+        for result in issue_rewards(self.context, self.services, self.all_records, self.changes):
+            outcome = self.outcome(result.record_id)
+            if result.done:
+                outcome.done.append(result.done)
+            if result.failed:
+                outcome.failed.append(result.failed)
+            if result.next_step:
+                click.echo(f"{result.record_id}: next: {result.next_step}")
+
+    def calendar(self) -> None:
+        """Scheduled calls on the shared calendar, moved when their date or time changed."""
+        from feedbackloop.calendar_sync import sync_calendar
+
+        for result in sync_calendar(self.context, self.services, self.all_records, self.changes):
+            outcome = self.outcome(result.record_id)
+            if result.failed:
+                outcome.failed.append(f"calendar: {result.line()}")
+            elif result.done:
+                outcome.done.append(f"calendar: {result.line()}")
+                if result.link:
+                    outcome.links.append(("calendar event", result.link))
+
     # -- the whole run ---------------------------------------------------------------------------
+    @property
+    def rewards_due(self) -> bool:
+        return self.settings.rewards_on_publish and any(
+            r.reward.kind == "merch" for r in pending_rewards(self.all_records)
+        )
+
+    @property
+    def exclusive(self) -> bool:
+        """Is there work two runs at once could double? Calendar events carry their own ids; issues,
+        messages, doc entries and gift cards do not."""
+        return bool(self.works) or self.rewards_due
+
     def run(self) -> int:
         try:
-            lock = self.lock()
+            lock = self.lock() if self.exclusive else None
         except Held as held:
             line = (
                 f"another publish is running ({held.theirs.describe()}): this run stopped before doing "
@@ -469,6 +516,8 @@ class Publisher:
         self.issues()
         self.slack()
         self.doc()
+        self.rewards()
+        self.calendar()
         try:
             self.comment_on_pull_requests()
         except ServiceError as error:
@@ -568,15 +617,24 @@ def run(context: Context, dry_run: bool, only: str | None, include_examples: boo
     for path in sorted(broken):
         click.echo(f"skipped {path}: it has problems (run `feedbackloop validate {path}`)")
     works = plan(records, context.settings)
-    if not works:
+    calls = calendar_calls(context, records)
+    rewards = [r.id for r in pending_rewards(records) if r.reward.kind == "merch"]
+    if not context.settings.rewards_on_publish:
+        rewards = []
+    if not works and not calls and not rewards:
         click.echo("Nothing to publish.")
         return OK
     if dry_run:
         click.echo(f"Would publish {len(works)} record{'s' * (len(works) != 1)} (dry run: nothing is sent):")
         print_plan(context, works)
+        if rewards:
+            click.echo(f"\n--- rewards: would issue merch gift cards for {', '.join(rewards)}")
+        if calls:
+            calendar = context.settings.google_calendar_id
+            click.echo(f"\n--- calendar: would check {len(calls)} scheduled call(s) on {calendar}")
         return OK
-    publisher = Publisher(context, works)
-    if not publisher.works:
+    publisher = Publisher(context, works, records)
+    if not publisher.works and not calls and not publisher.rewards_due:
         click.echo(
             f"Nothing to publish: {len(works)} record{'s' * (len(works) != 1)} wait for the skipped services."
         )

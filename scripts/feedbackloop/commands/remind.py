@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from feedbackloop import actions
 from feedbackloop.commands.connect import Services
 from feedbackloop.context import Context
-from feedbackloop.errors import FAILED, OK
-from feedbackloop.plan.publish import marker, markers
+from feedbackloop.errors import FAILED, OK, FeedbackloopError
+from feedbackloop.plan.publish import cut, marker, markers
 from feedbackloop.plan.remind import Closed, Flag, by_owner, flags, items_digest, news, told_pending
 from feedbackloop.plan.report import TITLE, dashboard
 from feedbackloop.records.model import Record
@@ -300,6 +300,29 @@ class Reminder:
                 return True
         return False
 
+    def drafts(self, items: Sequence[Flag], most: int = 5) -> list[dict[str, Any]]:
+        """The follow-up e-mails due, drafted, for the interviewer to send (`feedbackloop follow-up`)."""
+        from feedbackloop.commands.follow_up import draft
+
+        blocks: list[dict[str, Any]] = []
+        for flag in [f for f in items if f.kind == "follow-up" and f.record_id][:most]:
+            try:
+                text = draft(self.context, self.context.repository.record(flag.record_id or "")).text
+            except FeedbackloopError:
+                continue  # the item itself says to run the command, which explains what is wrong
+            body = cut(slack_escape(text), 2800, "(see `feedbackloop follow-up`)")
+            blocks.append(
+                {
+                    "type": "section",
+                    "text": {
+                        "type": "mrkdwn",
+                        "verbatim": True,
+                        "text": f"*Follow-up draft, {flag.record_id}*\n```{body}```",
+                    },
+                }
+            )
+        return blocks
+
     def remind(self, number: int, ledger: Ledger) -> Ledger:
         owners = by_owner(self.found)
         if not owners:
@@ -336,6 +359,8 @@ class Reminder:
                     "event_payload": {"owner": owner, "digest": digest, "day": ledger.day},
                 }
                 blocks = [{"type": "section", "text": {"type": "mrkdwn", "verbatim": True, "text": text}}]
+                if not mention:  # a direct message: private, so it may carry the follow-up drafts
+                    blocks += self.drafts(owners[owner])
                 slack.post(channel, text, blocks, metadata)
                 ledger.sent[owner] = digest
                 click.echo(f"reminded @{owner} of {len(owners[owner])} item{'s' * (len(owners[owner]) != 1)}")
