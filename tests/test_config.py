@@ -232,3 +232,17 @@ def test_every_setting_has_one_line_of_documentation() -> None:
         assert doc, declared.name
         assert "\n" not in doc, declared.name
         assert doc.endswith("."), declared.name
+
+
+def test_today_is_the_teams_day_where_the_team_is(tmp_path: Path) -> None:
+    """Late on the 28th in UTC it is already the 29th in Kiritimati (UTC+14): a call held there that
+    morning is not "in the future"."""
+    from datetime import UTC, datetime, timedelta
+
+    from feedbackloop.context import Context
+
+    (tmp_path / "pyproject.toml").write_text('[tool.feedbackloop]\ntimezone = "Pacific/Kiritimati"\n')
+    expected = (datetime.now(UTC) + timedelta(hours=14)).date()
+    assert Context.create(tmp_path).today == expected
+    (tmp_path / "pyproject.toml").write_text('[tool.feedbackloop]\ntimezone = "Etc/GMT+12"\n')
+    assert Context.create(tmp_path).today == (datetime.now(UTC) - timedelta(hours=12)).date()

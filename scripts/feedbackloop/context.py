@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedbackloop.config import Environment, Settings, load_settings
 from feedbackloop.git import git_root
@@ -23,7 +24,17 @@ class Context:
     @classmethod
     def create(cls, root: Path | None, today: date | None = None, env: Environment | None = None) -> Context:
         resolved = (root or git_root(Path.cwd())).resolve()
-        return cls(resolved, env or Environment.from_os(), today or datetime.now(UTC).date())
+        context = cls(resolved, env or Environment.from_os())
+        context.today = today or context.local_today()
+        return context
+
+    def local_today(self) -> date:
+        """Today where the team is (`timezone`): a morning call east of UTC is not "in the future"."""
+        try:
+            zone: tzinfo = ZoneInfo(self.settings.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = UTC  # the calendar says what is wrong with the setting, where it matters
+        return datetime.now(zone).date()
 
     @cached_property
     def settings(self) -> Settings:
