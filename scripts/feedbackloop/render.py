@@ -92,24 +92,20 @@ def _person_values(record: Record) -> dict[str, Any]:
 
 
 def issue_body(templates: Path, record: Record, request: Request, interview_url: str, marker: str) -> str:
-    return render(
-        templates,
-        "github-issue.md.j2",
-        request=request,
-        interview_url=interview_url,
-        marker=marker,
-        **_person_values(record),
-    )
+    """The body of the issue filed for `request`."""
+    return _request_text(templates, "github-issue.md.j2", record, request, interview_url, marker)
 
 
 def evidence_body(templates: Path, record: Record, request: Request, interview_url: str, marker: str) -> str:
+    """The comment adding this user as evidence to an issue set by hand."""
+    return _request_text(templates, "github-evidence.md.j2", record, request, interview_url, marker)
+
+
+def _request_text(
+    templates: Path, name: str, record: Record, request: Request, interview_url: str, marker: str
+) -> str:
     return render(
-        templates,
-        "github-evidence.md.j2",
-        request=request,
-        interview_url=interview_url,
-        marker=marker,
-        **_person_values(record),
+        templates, name, request=request, interview_url=interview_url, marker=marker, **_person_values(record)
     )
 
 

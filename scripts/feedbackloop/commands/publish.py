@@ -98,6 +98,12 @@ class Publisher:
             )
         return not self.stopped
 
+    def stop(self, service: str, error: ServiceError, records: Sequence[Record]) -> None:
+        """A service failed for every record (down, refusing the token): it is done for this run."""
+        click.echo(f"{service}: stopped for this run: {_first(error)}")
+        for record in records:
+            self.fail(record, error)
+
     def each(self, works: list[Work], service: str, step: Callable[[Work], None]) -> None:
         """Run `step` for each record: a refusal about one record skips it; any other failure, the service."""
         for work in works:
@@ -108,7 +114,7 @@ class Publisher:
             except ServiceError as error:
                 self.fail(work.record, error)
                 if error.status not in RECORD_SPECIFIC:
-                    click.echo(f"{service}: stopped for this run: {str(error).splitlines()[0]}")
+                    click.echo(f"{service}: stopped for this run: {_first(error)}")
                     return
             except FeedbackloopError as error:
                 self.fail(work.record, error)
@@ -136,9 +142,7 @@ class Publisher:
             try:
                 look(_midnight(min(w.record.date for w in new)))
             except ServiceError as error:
-                click.echo(f"GitHub: stopped for this run: {str(error).splitlines()[0]}")
-                for work in works:
-                    self.fail(work.record, error)
+                self.stop("GitHub", error, [w.record for w in works])
                 return
         labels = [label, *self.settings.extra_labels]
 
@@ -237,9 +241,7 @@ class Publisher:
             try:
                 look(_midnight(min(w.record.date for w in posts)))
             except ServiceError as error:
-                click.echo(f"Slack: stopped for this run: {str(error).splitlines()[0]}")
-                for work in works:
-                    self.fail(work.record, error)
+                self.stop("Slack", error, [w.record for w in works])
                 return
 
         def publish(work: Work) -> None:
@@ -310,9 +312,7 @@ class Publisher:
             except StaleRevision:
                 continue
             except ServiceError as error:
-                click.echo(f"Google Docs: stopped for this run: {str(error).splitlines()[0]}")
-                for record in records:
-                    self.fail(record, error)
+                self.stop("Google Docs", error, records)
                 return
             words = {
                 "added": "added the notes to",

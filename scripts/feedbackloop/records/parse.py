@@ -647,17 +647,23 @@ def _requests(items: list[Any] | None) -> tuple[Request, ...]:
     return tuple(Request(**item) for item in items or () if item)
 
 
+def _common(path: str, data: dict[str, Any], notes: str) -> dict[str, Any]:
+    """The fields every kind of record has."""
+    return {
+        "path": path,
+        "id": data["id"],
+        "date": data["date"],
+        "user": _person(data.get("user")),
+        "requests": _requests(data.get("requests")),
+        "published": Published(**(data.get("published") or {})),
+        "example": bool(data.get("example")),
+        "notes": notes,
+    }
+
+
 def _interview(path: str, data: dict[str, Any], notes: str) -> Interview:
-    reward = data.get("reward") or {}
     return Interview(
-        path=path,
-        id=data["id"],
-        date=data["date"],
-        user=_person(data.get("user")),
-        requests=_requests(data.get("requests")),
-        published=Published(**(data.get("published") or {})),
-        example=bool(data.get("example")),
-        notes=notes,
+        **_common(path, data, notes),
         topic=data["topic"],
         time=data.get("time"),
         status=data["status"],
@@ -666,21 +672,14 @@ def _interview(path: str, data: dict[str, Any], notes: str) -> Interview:
         recording=Recording(**(data.get("recording") or {})),
         summary=data.get("summary"),
         questions=tuple(Question(**q) for q in data.get("questions") or () if q),
-        reward=Reward(**reward) if reward else Reward(),
-        follow_up=FollowUp(**(data.get("follow_up") or {})) if data.get("follow_up") else FollowUp(),
+        reward=Reward(**(data.get("reward") or {})),
+        follow_up=FollowUp(**(data.get("follow_up") or {})),
     )
 
 
 def _note(path: str, data: dict[str, Any], notes: str) -> Note:
     return Note(
-        path=path,
-        id=data["id"],
-        date=data["date"],
-        user=_person(data.get("user")),
-        requests=_requests(data.get("requests")),
-        published=Published(**(data.get("published") or {})),
-        example=bool(data.get("example")),
-        notes=notes,
+        **_common(path, data, notes),
         received_by=data["received_by"],
         received_via=data.get("received_via"),
         feedback=data["feedback"],

@@ -307,25 +307,11 @@ class GitHub:
 
     def move_branch(self, repo: str, branch: str, commit: str) -> bool:
         """Fast-forward `branch` to `commit`; False when someone pushed meanwhile (not a fast forward)."""
-        moved = self._unless(
-            422,
-            f"update {branch}",
-            lambda: self.client.requester.requestJsonAndCheck(
-                "PATCH", f"/repos/{repo}/git/refs/heads/{branch}", input={"sha": commit, "force": False}
-            ),
-        )
-        return moved is not None
+        return self.advance_ref(repo, f"refs/heads/{branch}", commit)
 
     def create_branch(self, repo: str, branch: str, commit: str) -> bool:
         """Create `branch` at `commit`; False when it already exists."""
-        created = self._unless(
-            422,
-            f"create branch {branch}",
-            lambda: self.client.requester.requestJsonAndCheck(
-                "POST", f"/repos/{repo}/git/refs", input={"ref": f"refs/heads/{branch}", "sha": commit}
-            ),
-        )
-        return created is not None
+        return self.create_ref(repo, f"refs/heads/{branch}", commit)
 
     # -- refs: the publish lock ------------------------------------------------------------------
     def write_commit(
