@@ -25,7 +25,13 @@ TIMEOUT = 30.0  # seconds, for every request to every service
 
 @dataclass
 class Policy:
-    """How hard to try. Tests inject `sleep` and `clock`, so no test waits for real."""
+    """How hard to try. Tests inject `sleep` and `clock`, so no test waits for real.
+
+    `observe`, when set, is called around every request: `(service, what, "send")` just before it is
+    sent and `(service, what, "answered")` once its answer, or its failure, is in. It is time injection
+    of another kind: a test makes it raise a BaseException (which no `except Exception` here catches)
+    to stop the run at that request as a SIGKILL would, before the service saw the request or after it
+    acted on it (tests/test_faults.py)."""
 
     attempts: int = 5
     base_wait: float = 1.0
@@ -34,6 +40,7 @@ class Policy:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
     waited: list[float] = field(default_factory=list)
+    observe: Callable[[str, str, str], None] | None = None
 
     def pause(self, attempt: int, retry_after: float | None) -> None:
         wait = retry_after if retry_after is not None else self.base_wait * 2**attempt
@@ -131,14 +138,23 @@ def call(
     idempotent: bool,
 ) -> T:
     """Run one request with retries. Raises ServiceError, or Ambiguous for a write that may have landed."""
+    observe = policy.observe
     for attempt in range(policy.attempts):
         budget.spend(service)
+        if observe is not None:
+            observe(service, what, "send")
         try:
-            return fn()
+            result = fn()
         except Exception as error:  # classified below; what is not a service failure is re-raised
+            if observe is not None:
+                observe(service, what, "answered")
             failure = classify(error)
             if failure is None:
                 raise
+        else:
+            if observe is not None:
+                observe(service, what, "answered")
+            return result
         if failure.maybe_applied and not idempotent:
             raise Ambiguous(
                 service,
