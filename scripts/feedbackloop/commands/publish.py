@@ -389,9 +389,11 @@ class Publisher:
             return
         repo = self.services.repository
         head = env.get("GITHUB_SHA") or rev_parse(self.context.root, "HEAD")
+        # A calendar event or a gift card may be a record's only news: it has no work of its own.
+        paths = {r.id: r.path for r in self.all_records} | {r.id: r.path for r in self.records.values()}
         commits: dict[str, list[Outcome]] = {}
         for outcome in done:
-            commit = adding_commit(self.context.root, self.records[outcome.record_id].path) or head
+            commit = adding_commit(self.context.root, paths[outcome.record_id]) or head
             if commit:
                 commits.setdefault(commit, []).append(outcome)
         pulls: dict[int, list[Outcome]] = {}
