@@ -96,8 +96,8 @@ def test_the_draft_thanks_links_only_public_issues_and_warns_about_the_unanswere
     assert "> Can cohorts be exported?\n\nYes, from the cohort page (CSV).\n" in text
     assert "> Is there an API for the web analytics dashboard?\n\n[ANSWER NEEDED" in text
     assert ran.stderr == (
-        f"warning: {ID}: the question 'Is there an API for the web analytics dashboard?' has no answer "
-        f"yet: write its `answer` in {PATH}, then draft the follow-up again\n"
+        f"warning: {ID}: question 2 has no answer yet: write its `answer` (questions[1].answer) in "
+        f"{PATH}, then draft the follow-up again\n"
     )
     # the reward, and how it arrives: the code is pasted from Slack, never in the draft
     assert "here is a $30 gift card for our merch store." in text

@@ -62,9 +62,12 @@ def run(context: Context, interview_id: str) -> int:
     record = context.repository.record(interview_id)
     found = draft(context, record)
     click.echo(found.text, nl=not found.text.endswith("\n"))
-    for question in found.unanswered:
-        actions.stderr(
-            f"warning: {record.id}: the question {question!r} has no answer yet: write its `answer` in "
-            f"{record.path}, then draft the follow-up again"
-        )
+    # By number, not by its text: a question may name the person, and stderr is a log.
+    assert isinstance(record, Interview)  # draft() refused anything else
+    for number, question in enumerate(record.questions, start=1):
+        if question.question in found.unanswered and not (question.answer or "").strip():
+            actions.stderr(
+                f"warning: {record.id}: question {number} has no answer yet: write its `answer` "
+                f"(questions[{number - 1}].answer) in {record.path}, then draft the follow-up again"
+            )
     return FAILED if found.unanswered else OK
