@@ -222,18 +222,20 @@ def _interview(rules: _Rules, interview: Interview, today: date) -> None:
             "ask before recording and write `consent: true`, or remove the recording and its link",
         )
     wanted = f"{interview.topic} user interview with {interview.user.first_name}"
+    # The fix names the first name's place, not the name: problems go to logs and job summaries.
+    shown = f"{interview.topic} user interview with <their first name>"
     if interview.user.forgotten_on:
         pass  # no name to check the title against
     elif recording.url and not recording.title:
         rules.error(
-            ("recording",), "missing-key", "a recording needs its `title`", f'add `title: "{wanted}"`'
+            ("recording",), "missing-key", "a recording needs its `title`", f'add `title: "{shown}"`'
         )
     elif recording.title and recording.title != wanted:
         rules.error(
             ("recording", "title"),
             "recording-title",
             "the recording title does not follow the convention `[topic] user interview with [first name]`",
-            f'rename the recording and write `title: "{wanted}"`',
+            f'rename the recording and write `title: "{shown}"` (with `user.first_name`)',
         )
     _reward(rules, interview, today)
 
