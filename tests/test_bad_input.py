@@ -80,9 +80,13 @@ EXPECTED = [
     unreadable(Y + "list-for-text.md", 3, 8, "wrong-type", "`topic` must be text, not a list"),
     unreadable(Y + "mapping-for-list.md", 7, 3, "wrong-type", "`interviewers` must be a list"),
     unreadable(
-        Y + "scalar-for-mapping.md", 7, 7, "wrong-type", "`user` must be a mapping of fields, not `Joe`"
+        Y + "scalar-for-mapping.md",
+        7,
+        7,
+        "wrong-type",
+        "`user` must be a mapping of fields, not a single value",
     ),
-    unreadable(Y + "quoted-boolean.md", 10, 14, "wrong-type", 'must be true or false, not `"true"`'),
+    unreadable(Y + "quoted-boolean.md", 10, 14, "wrong-type", "must be true or false, not a quoted value"),
     unreadable(Y + "amount-in-words.md", 13, 11, "wrong-type", "not `thirty`"),
     unreadable(Y + "typo-key.md", 13, 1, "unknown-key", "`sumary` is not a field. Did you mean `summary`?"),
     unreadable(Y + "unknown-nested-key.md", 10, 3, "unknown-key", "`user.emial` is not a field"),
@@ -105,9 +109,7 @@ EXPECTED = [
     unreadable(
         Y + "time-out-of-range.md", 14, 7, "bad-value", "`time` must be a time written HH:MM, not `25:00`"
     ),
-    unreadable(
-        Y + "profile-not-a-link.md", 9, 12, "bad-url", "must be an http(s) link, not `www.example.com/joe`"
-    ),
+    unreadable(Y + "profile-not-a-link.md", 9, 12, "bad-url", "`user.profile` must be an http(s) link"),
     unreadable(Y + "missing-topic.md", 2, 1, "missing-key", "`topic` is required"),
     unreadable(Y + "request-without-title.md", 15, 5, "missing-key", "`requests[0].title` is required"),
     # -- the rules -------------------------------------------------------------------------------

@@ -373,19 +373,24 @@ def _yaml_fix(problem: str) -> str:
 
 # -- the schema ----------------------------------------------------------------------------------
 class _Invalid(Exception):
-    def __init__(self, code: str, message: str, fix: str = "") -> None:
+    """A value the schema refuses. `private` says the same without quoting the value: for the person's
+    own fields, whose problems reach logs and job summaries (which name no one)."""
+
+    def __init__(self, code: str, message: str, fix: str = "", private: str = "") -> None:
         super().__init__(message)
-        self.code, self.message, self.fix = code, message, fix
+        self.code, self.message, self.fix, self.private = code, message, fix, private or message
 
 
 Convert = Callable[[Any], Any]
 
 
-def _type_name(value: Any) -> str:
+def _type_name(value: Any, private: bool = False) -> str:
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return "a list"
+    if private:
+        return "a single value"
     # A quoted value is text: show its quotes, or `"true"` would read "must be true or false, not `true`".
     return f"`{value}`" if isinstance(value, Plain) else f'`"{value}"`'
 
@@ -410,6 +415,7 @@ def boolean(value: Any) -> bool | None:
         "wrong-type",
         f"must be true or false, not {_type_name(value)}",
         "write true or false, without quotes" + ("" if isinstance(value, Plain) else " (it is quoted)"),
+        "must be true or false" + ("" if isinstance(value, Plain) else ", not a quoted value"),
     )
 
 
@@ -436,6 +442,7 @@ def iso_date(value: Any) -> date | None:
         "bad-date",
         f"must be a date written YYYY-MM-DD, not {_type_name(value)}",
         "write the date like 2026-11-20",
+        "must be a date written YYYY-MM-DD",
     )
 
 
@@ -458,6 +465,7 @@ def url(value: Any) -> str | None:
             "bad-url",
             f"must be an http(s) link, not `{found}`",
             "paste the full link, starting with https://",
+            "must be an http(s) link",
         )
     return found
 
@@ -580,7 +588,8 @@ def _check(reader: _Reader, spec: Convert | Fields | ListOf, value: Any, key: Ke
             reader.problem(
                 reader.at(key),
                 "wrong-type",
-                f"`{_dotted(key)}` must be a mapping of fields, not {_type_name(value)}",
+                f"`{_dotted(key)}` must be a mapping of fields, not "
+                + _type_name(value, private=key[:1] == ("user",)),
                 f"write the item as `- name: value` lines, with names from: {names}"
                 if isinstance(key[-1], int)
                 else f"write its fields on the lines below `{key[-1]}:`, indented: {names}",
@@ -627,7 +636,8 @@ def _check(reader: _Reader, spec: Convert | Fields | ListOf, value: Any, key: Ke
     try:
         return spec(value)
     except _Invalid as invalid:
-        reader.problem(reader.at(key), invalid.code, f"`{_dotted(key)}` {invalid.message}", invalid.fix)
+        message = invalid.private if key[:1] == ("user",) else invalid.message
+        reader.problem(reader.at(key), invalid.code, f"`{_dotted(key)}` {message}", invalid.fix)
         return None
 
 
