@@ -26,7 +26,7 @@ from feedbackloop.errors import FAILED, OK, FeedbackloopError, UsageError
 from feedbackloop.git import rev_parse
 from feedbackloop.ledger import Changes, commit_changes, write_files
 from feedbackloop.plan.publish import MARKER, doc_range_name, markers, request_key
-from feedbackloop.records.model import Interview, Person, Record
+from feedbackloop.records.model import Interview, Key, Person, Record
 from feedbackloop.records.rules import GITHUB_ISSUE
 from feedbackloop.records.writeback import BODY, DELETE
 from feedbackloop.services.retry import ServiceError
@@ -92,13 +92,36 @@ def find_person(context: Context, who: str) -> Erasure:
     return Erasure(chosen, sorted(values, key=len, reverse=True))
 
 
-def record_changes(record: Record, context: Context, changes: Changes) -> None:
-    """The file's part: the person's fields, the recording, the notes (unless settings say they hold no
-    personal data), and the ledger of what was published about them."""
+def free_text(record: Record) -> list[tuple[Key, str | None]]:
+    """The record's free text fields, where a teammate may have written the person's name or company."""
+    found: list[tuple[Key, str | None]] = []
+    if isinstance(record, Interview):
+        found += [(("topic",), record.topic), (("summary",), record.summary)]
+        for index, question in enumerate(record.questions):
+            found += [(("questions", index, "question"), question.question)]
+            found += [(("questions", index, "answer"), question.answer)]
+    else:
+        found.append((("feedback",), record.feedback))
+    for index, request in enumerate(record.requests):
+        found += [
+            (("requests", index, "title"), request.title),
+            (("requests", index, "details"), request.details),
+        ]
+    return found
+
+
+def record_changes(record: Record, context: Context, changes: Changes, erasure: Erasure) -> None:
+    """The file's part: the person's fields, the recording, the person's values wherever the free text
+    holds them, the notes (unless settings say they hold no personal data), and the ledger of what was
+    published about them."""
     path = record.path
     for name in PERSON_FIELDS:
         if getattr(record.user, name) is not None:
             changes.set(path, ("user", name), DELETE)
+    for key, value in free_text(record):
+        scrubbed = erasure.scrub(value or "")
+        if value and scrubbed != value:
+            changes.set(path, key, scrubbed)
     if record.user.forgotten_on is None:
         changes.set(path, ("user", "forgotten_on"), context.today)
     if isinstance(record, Interview):
@@ -337,7 +360,7 @@ def run(context: Context, who: str, dry_run: bool) -> int:
     erasure = find_person(context, who)
     changes = Changes()
     for record in erasure.records:
-        record_changes(record, context, changes)
+        record_changes(record, context, changes, erasure)
     ids = ", ".join(r.id for r in erasure.records)
     click.echo(f"forgetting the person of {len(erasure.records)} record(s): {ids}")
     if dry_run:
