@@ -33,7 +33,7 @@ from feedbackloop.services.retry import ServiceError
 
 if TYPE_CHECKING:
     from feedbackloop.calendar_sync import CalendarSync
-    from feedbackloop.services.github import GitHub
+    from feedbackloop.services.github import GitHub, Issue
     from feedbackloop.services.shopify import Shopify
 
 REMOVED = "[removed at the person's request]"
@@ -157,28 +157,49 @@ class Forgetter:
 
     # -- GitHub: issue bodies and evidence comments -----------------------------------------------
     def issues(self) -> None:
-        requests = [(r, i, q) for r in self.erasure.records for i, q in enumerate(r.requests) if q.issue]
-        if not requests:
+        records = self.erasure.records
+        linked = [(r, i, q) for r in records for i, q in enumerate(r.requests) if q.issue]
+        unlinked = {request_key(r, i): r for r in records for i, q in enumerate(r.requests) if not q.issue}
+        if not linked and not unlinked:
             return
         github = self.services.github()
         if github is None:
             self.erasure.failures.append("issues and comments were not edited: GitHub is not configured")
             return
-        for record, index, request in requests:
+        if unlinked:  # a publish run may have filed them and stopped before writing their links back
+            self.step(
+                "the issues filed without a link back", functools.partial(self.unlinked, github, unlinked)
+            )
+        for record, index, request in linked:
             found = GITHUB_ISSUE.fullmatch(request.issue or "")
             if found is None:
                 continue
             repo, number = found[1], int(found[2])
-            if request.evidence and request.evidence != request.issue:  # set by hand: our comment on it
-                action = functools.partial(self.scrub_comment, github, record, index, repo, number)
-            else:
+            # An issue publish filed is its own evidence; any other (set by hand, whether the link of
+            # our comment on it was written back or not) holds the person in our comment.
+            if request.evidence == request.issue:
                 action = functools.partial(self.scrub_issue, github, record, repo, number)
+            else:
+                action = functools.partial(self.scrub_comment, github, record, index, repo, number)
             self.step(f"{record.id}: {repo}#{number}", action)
+
+    def unlinked(self, github: GitHub, unlinked: dict[str, Record]) -> str | None:
+        """Issues filed for requests whose records hold no link: found by their marker (one listing)."""
+        since = datetime.combine(min(r.date for r in unlinked.values()), time.min, tzinfo=UTC)
+        label = self.context.settings.issue_label
+        done = []
+        for issue in github.labeled_issues(self.services.issues_repository, label, since=since):
+            keys = [fields.get("key") for kind, fields in markers(issue.body) if kind == "request"]
+            if any(key in unlinked for key in keys) and self.scrubbed(github, issue):
+                done.append(f"{issue.repo}#{issue.number}")
+        return (
+            f"scrubbed {', '.join(done)}, filed by a run that did not write its links back" if done else None
+        )
 
     def scrub_comment(self, github: GitHub, record: Record, index: int, repo: str, number: int) -> str | None:
         key = request_key(record, index)
         for comment in github.comments(repo, number):
-            if any(fields.get("key") == key for _, fields in markers(comment.body)):
+            if any(kind == "evidence" and fields.get("key") == key for kind, fields in markers(comment.body)):
                 scrubbed = self.erasure.scrub(comment.body)
                 if scrubbed != comment.body:
                     github.edit_comment(repo, comment.id, scrubbed)
@@ -186,12 +207,24 @@ class Forgetter:
         return None
 
     def scrub_issue(self, github: GitHub, record: Record, repo: str, number: int) -> str | None:
-        body = github.get_issue(repo, number).body
-        scrubbed = self.erasure.scrub(body)
-        if scrubbed == body:
-            return None
-        github.edit_issue(repo, number, body=scrubbed)
-        return f"{record.id}: scrubbed {repo}#{number}"
+        try:
+            issue = github.get_issue(repo, number)
+        except ServiceError as error:
+            if error.status == 410:  # deleted: nothing left to scrub
+                return None
+            raise
+        return f"{record.id}: scrubbed {repo}#{number}" if self.scrubbed(github, issue) else None
+
+    def scrubbed(self, github: GitHub, issue: Issue) -> bool:
+        """Edit the issue's body and title where they hold the person's values; False: nothing to do."""
+        fields = {
+            name: self.erasure.scrub(value)
+            for name, value in (("body", issue.body), ("title", issue.title))
+            if self.erasure.scrub(value) != value
+        }
+        if fields:
+            github.edit_issue(issue.repo, issue.number, **fields)
+        return bool(fields)
 
     # -- Slack -------------------------------------------------------------------------------------
     def slack(self) -> None:
