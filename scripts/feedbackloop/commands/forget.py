@@ -287,15 +287,19 @@ class Forgetter:
 
     # -- Shopify and the calendar --------------------------------------------------------------------
     def gift_cards(self) -> None:
+        """Cut each card's note to its key. The store's cards since the first call are listed once: a
+        card a run created without writing it back is found by its note, and a note already cut is
+        left alone (a re-run writes nothing)."""
         from feedbackloop.commands.reward import shopify_configured
-        from feedbackloop.plan.reward import card_note
 
-        cards = [r for r in self.erasure.records if isinstance(r, Interview) and r.reward.card]
-        if not cards:
+        interviews = [r for r in self.erasure.records if isinstance(r, Interview)]
+        rewarded = [r for r in interviews if r.reward.card or r.reward.kind == "merch"]
+        if not rewarded:
             return
         env = self.context.env
         if not shopify_configured(env):
-            self.erasure.failures.append("the gift cards' notes were not cut: Shopify is not configured")
+            if any(r.reward.card for r in rewarded):
+                self.erasure.failures.append("the gift cards' notes were not cut: Shopify is not configured")
             return
         from feedbackloop.services.shopify import Shopify as Client
 
@@ -305,17 +309,23 @@ class Forgetter:
             self.context.policy,
             self.context.budget,
         )
-        for record in cards:
-            note = card_note(dataclasses.replace(record, user=Person()))  # the key alone
-            self.step(
-                f"{record.id}: the gift card's note",
-                functools.partial(self.cut_note, shopify, record.id, record.reward.card or "", note),
-            )
+        self.step("the gift cards' notes", functools.partial(self.cut_notes, shopify, rewarded))
 
     @staticmethod
-    def cut_note(shopify: Shopify, record_id: str, card: str, note: str) -> str:
-        shopify.set_note(card, note)
-        return f"{record_id}: the gift card's note holds only its key now"
+    def cut_notes(shopify: Shopify, rewarded: list[Interview]) -> str | None:
+        from feedbackloop.plan.reward import card_note, lookup_since, note_id
+
+        keys = {r.id: card_note(dataclasses.replace(r, user=Person())) for r in rewarded}  # the key alone
+        notes = {card.id: card.note for card in shopify.gift_cards_since(lookup_since(rewarded)).cards}
+        wanted = {card: keys[r.id] for r in rewarded if (card := r.reward.card)}
+        for card, note in notes.items():
+            found = note_id(note)
+            if found in keys:
+                wanted.setdefault(card, keys[found])
+        cut = [card for card, key in wanted.items() if notes.get(card, "") != key]
+        for card in cut:
+            shopify.set_note(card, wanted[card])  # False: the card is gone, and its note with it
+        return f"cut {len(cut)} gift card note{'s' * (len(cut) != 1)} to the key" if cut else None
 
     def calendar(self) -> None:
         if not self.context.settings.google_calendar_id:
