@@ -46,6 +46,7 @@ class Erasure:
 
     records: list[Record]
     values: list[str]  # the person's data as it appears in published text, longest first
+    unreadable: list[str] = field(default_factory=list)  # files with problems that hold one of the values
     log: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -76,20 +77,39 @@ class Erasure:
 
 
 def find_person(context: Context, who: str) -> Erasure:
-    records = context.repository.records
+    """Every record of the person `who` names: the record of that id and every other with its profile
+    link, or every record with that profile link."""
+    repository = context.repository
+    records = repository.records
     by_id = next((r for r in records if r.id == who), None)
     profile = by_id.user.profile if by_id else who
     chosen = [r for r in records if r is by_id or (profile and r.user.profile == profile)]
     if not chosen:
+        forgotten = sum(1 for r in records if r.forgotten)
+        already = (
+            f" ({forgotten} record{'s' * (forgotten != 1)} were forgotten already: they hold no profile link)"
+            if forgotten
+            else ""
+        )
         raise UsageError(
-            "no record has this id or profile link",
+            f"no record has this id or profile link{already}",
             "pass an interview id, or the person's profile link exactly as the records hold it",
         )
     values: set[str] = set()
     for record in chosen:
         user = record.user
         values.update(v for v in (user.first_name, user.profile, user.company, user.role) if v)
-    return Erasure(chosen, sorted(values, key=len, reverse=True))
+    erasure = Erasure(chosen, sorted(values, key=len, reverse=True))
+    # A file that cannot be read is no record, but may hold the person all the same.
+    for parsed in repository.parsed:
+        if parsed.record is None and erasure.pattern is not None:
+            try:
+                text = (context.root / parsed.path).read_bytes().decode("utf-8", "replace")
+            except OSError:
+                continue
+            if erasure.pattern.search(text):
+                erasure.unreadable.append(parsed.path)
+    return erasure
 
 
 def free_text(record: Record) -> list[tuple[Key, str | None]]:
@@ -417,12 +437,24 @@ def run(context: Context, who: str, dry_run: bool) -> int:
         click.echo("\n" + HISTORY_STEPS)
         return OK
     forgetter = Forgetter(context, erasure)
+    for path in erasure.unreadable:
+        erasure.failures.append(
+            f"{path} cannot be read and holds the person's data: fix it (`feedbackloop validate {path}`)"
+        )
     forgetter.issues()
     forgetter.slack()
     forgetter.doc()
     forgetter.gift_cards()
     forgetter.calendar()
-    forgetter.write_back(changes)
+    if erasure.failures:
+        # The files are how a re-run finds the person and what to scrub (their values, the links):
+        # they are erased last, once everything published about the person is.
+        erasure.log.append(
+            "the files are left as they are until what is listed below is done: they hold what finishing "
+            "needs; run this command again once it is fixed"
+        )
+    else:
+        forgetter.write_back(changes)
     for line in erasure.log:
         click.echo(line)
     for failure in erasure.failures:
