@@ -233,6 +233,7 @@ def calendar_calls(context: Context, records: Iterable[Record]) -> list[Intervie
             r
             for r in records
             if isinstance(r, Interview)
+            and not r.forgotten  # forget cancelled its event: nothing about the person is put back
             and on_calendar(r, context.today)
             and (r.status == "scheduled" or r.published.calendar)
         ),
