@@ -113,6 +113,8 @@ def plan_reward(
             "set `status: completed` once the call has happened",
         )
     reward = record.reward
+    if record.forgotten:
+        return RewardPlan(record, "nothing", reason="the person asked to be forgotten: no reward is owed")
     if reward.status != "pending":
         return RewardPlan(record, "nothing", reason=_settled(record))
     if reward.kind == "none":
