@@ -150,9 +150,14 @@ def record_changes(record: Record, context: Context, changes: Changes, erasure: 
                 changes.set(path, ("recording", name), DELETE)
     if context.settings.body_has_personal_data and record.notes.strip() != _removed_notes(context).strip():
         changes.set(path, BODY, _removed_notes(context))
-    for name in ("slack", "doc", "digest", "calendar"):
-        if getattr(record.published, name):
-            changes.set(path, ("published", name), DELETE)
+    ledger = ("slack", "doc", "digest", "calendar")
+    if any(getattr(record.published, name) for name in ledger):
+        if record.published.pull_request:  # the intake pull request's link stays: it names no one
+            for name in ledger:
+                if getattr(record.published, name):
+                    changes.set(path, ("published", name), DELETE)
+        else:
+            changes.set(path, ("published",), DELETE)  # not an empty `published:` left behind
 
 
 def _removed_notes(context: Context) -> str:
