@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -374,12 +374,24 @@ class Forgetter:
         existing = client.get(calendar, event)
         if existing is None:
             return None
-        # Google keeps a deleted event, cancelled, with its title: clear what names the person first.
-        anonymous = {"summary": "User interview", "description": ""}
-        if any(existing.get(k) != v for k, v in anonymous.items()):
-            client.patch(calendar, event, {**anonymous, "status": existing.get("status", "confirmed")})
+        # Google keeps a deleted event, cancelled, with its title: clear what names the person first,
+        # and the guests who are not the team (the person, added by hand).
+        team = {t.email.casefold() for t in self.context.settings.team if t.email}
+        guests = [a for a in existing.get("attendees") or () if isinstance(a, dict)]
+        kept = [a for a in guests if str(a.get("email", "")).casefold() in team]
+        patch: dict[str, Any] = {
+            k: v
+            for k, v in {"summary": "User interview", "description": ""}.items()
+            if (existing.get(k) or "") != v
+        }
+        if len(kept) != len(guests):
+            patch["attendees"] = kept
+        if patch:
+            client.patch(calendar, event, {**patch, "status": existing.get("status", "confirmed")})
         if existing.get("status") != "cancelled":
             client.delete(calendar, event)
+        elif not patch:
+            return None
         return f"{record_id}: removed from the calendar"
 
     # -- the files -----------------------------------------------------------------------------------
