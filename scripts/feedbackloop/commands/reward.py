@@ -205,6 +205,9 @@ class Rewarder:
             return self.adopt(plan, card, lost=False)
         teammate = self.recipient(record)
         slack = self.slack()
+        # The code's only way out is this conversation: a Slack that cannot open it stops the card
+        # before it exists, rather than losing its code once it does.
+        channel = slack.open_dm(teammate.slack)
         try:
             issued = self.shopify().create_gift_card(plan.amount, card_note(record), plan.expires_on)
         except Ambiguous:
@@ -226,7 +229,7 @@ class Rewarder:
         self.record_card(record, issued.card)
         ending = issued.card.last_characters
         try:
-            self.send_code(slack, teammate, plan, issued)
+            self.send_code(slack, channel, plan, issued)
         except ServiceError as error:
             return RewardOutcome(
                 record.id,
@@ -292,7 +295,7 @@ class Rewarder:
         if record.user.profile:
             self.merch_given[record.user.profile] = record.id
 
-    def send_code(self, slack: Slack, teammate: Teammate, plan: RewardPlan, issued: IssuedCard) -> None:
+    def send_code(self, slack: Slack, channel: str, plan: RewardPlan, issued: IssuedCard) -> None:
         """The one place the code goes. The notification text leaves it out (it shows on lock screens)."""
         record = plan.record
         who = slack_escape(record.user.first_name or "the person")
@@ -305,7 +308,6 @@ class Rewarder:
             f"then set `reward.status: sent` and `reward.sent_on` in `{slack_escape(record.path)}`."
         )
         fallback = f"The gift card for the interview {record.id}"
-        channel = slack.open_dm(teammate.slack)
         try:
             slack.post(channel, fallback, _blocks(text), _metadata(record))
         except Ambiguous:
