@@ -1,0 +1,370 @@
+"""`feedbackloop forget PROFILE_OR_ID`: an erasure request, against FakeGitHub, FakeSlack, FakeGoogleDocs,
+FakeGoogleCalendar and FakeShopify over HTTP on 127.0.0.1.
+
+One person (sentinels for their first name, company, role and profile link: tests/helpers_privacy.py)
+has a completed call (an issue filed, their evidence on an issue set by hand, the Slack summary, the
+doc entry, a gift card), a scheduled call on the calendar, and a feedback note whose publishing run
+stopped before it wrote its links back. Someone else's note is published beside them and must not be
+touched."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from fakes.server import Fault
+from feedbackloop.commands.forget import REMOVED, Erasure
+from feedbackloop.plan.calendar import event_id
+from feedbackloop.plan.publish import marker, markers
+from feedbackloop.records.parse import parse
+from feedbackloop.records.writeback import DELETE, apply_changes
+from helpers_privacy import (
+    CALENDAR,
+    CALL,
+    CALL_ID,
+    NEXT,
+    NEXT_ID,
+    NOTE,
+    NOTE_ID,
+    OTHER,
+    OTHER_ID,
+    PERSON_IDS,
+    PROFILE,
+    Realm,
+    leaks,
+)
+from helpers_publish import PRODUCT, TODAY
+
+GUEST = "zorblatt@quuxcorp.example"
+PUBLISH: dict[str, Any] = {"dry_run": False, "only": None, "include_examples": False}
+
+
+def _frontmatter(text: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(text.split("---\n")[1])
+    return loaded
+
+
+def issue_of(realm: Realm, record_id: str) -> dict[str, Any]:
+    [found] = [
+        i
+        for i in realm.world.issues()
+        if any(k == "request" and f.get("id") == record_id for k, f in markers(i["body"] or ""))
+    ]
+    return found
+
+
+def person_messages(realm: Realm) -> list[dict[str, Any]]:
+    return [
+        m
+        for m in realm.world.messages()
+        if ((m["metadata"] or {}).get("event_payload") or {}).get("id") in PERSON_IDS
+    ]
+
+
+def forget_requests(realm: Realm) -> None:
+    realm.world.forget_requests()
+    for service in (realm.shop, realm.calendar):
+        with service._lock:
+            service.requests.clear()
+
+
+def writes(realm: Realm) -> list[str]:
+    """Every request that could change something, at every service."""
+    world = realm.world
+    found = [f"github {r.line}" for r in world.github.requests if r.method != "GET"]
+    found += [
+        f"slack {r.line}"
+        for r in world.slack.requests
+        if r.path.rsplit("/", 1)[-1] in ("chat.postMessage", "chat.update", "chat.delete")
+    ]
+    found += [f"docs {r.line}" for r in world.docs.requests if r.method != "GET"]
+    found += [f"calendar {r.line}" for r in realm.calendar.requests if r.method != "GET"]
+    found += [f"shopify {r.line}" for r in realm.shop.requests if b"mutation" in r.body]
+    return found
+
+
+@pytest.fixture
+def realm(tmp_path: Path) -> Iterator[Realm]:
+    """Everything about the person published; then the note's publishing 'stopped' before its links
+    were written back: the file on main does not know its Slack summary nor its issue."""
+    with Realm.create(tmp_path) as made:
+        made.merge()
+        ran = made.run("publish", **PUBLISH)
+        assert ran.code == 0, ran
+        made.checkout()
+        world = made.world
+        text = world.remote_text(NOTE)
+        stopped = apply_changes(
+            text,
+            {
+                ("published", "slack"): DELETE,
+                ("published", "digest"): DELETE,
+                ("requests", 0, "issue"): DELETE,
+                ("requests", 0, "evidence"): DELETE,
+            },
+        )
+        world.push({NOTE: stopped}, "A run that stopped before writing back (as the fixture has it)")
+        with made.calendar._lock:  # a teammate invited the person to their call by hand
+            event = made.calendar.calendars[CALENDAR].events[event_id(NEXT_ID)]
+            event["attendees"] = [*event.get("attendees", []), {"email": GUEST, "responseStatus": "accepted"}]
+        forget_requests(made)
+        yield made
+
+
+def test_forget_by_profile_erases_the_person_from_the_records_and_what_was_published(realm: Realm) -> None:
+    world = realm.world
+    other_before = world.remote_text(OTHER)
+    other_entry = world.docs.range_text("1ExampleFeedbackDoc", f"feedbackloop:{OTHER_ID}")
+    other_issue = issue_of(realm, OTHER_ID)["body"]
+    card = realm.shop.gift_cards()[0]
+    assert PROFILE in (card["note"] or "")
+    assert len(person_messages(realm)) == 2
+
+    ran = realm.run("forget", who=PROFILE, dry_run=False)
+
+    assert ran.code == 0, ran
+    assert f"forgetting the person of 3 record(s): {CALL_ID}, {NOTE_ID}, {NEXT_ID}" in ran.stdout
+    assert leaks(ran.output, PERSON_IDS) == []
+    assert "git filter-repo --replace-text" in ran.stdout  # a commit cannot purge history: the steps
+
+    # The records: the person's fields, the recording, the free text and the notes; the ledger's links.
+    for path, record_id in ((CALL, CALL_ID), (NOTE, NOTE_ID), (NEXT, NEXT_ID)):
+        text = world.remote_text(path)
+        assert leaks(text, PERSON_IDS) == [], text
+        parsed = parse(text.encode(), path)
+        assert parsed.record is not None, parsed.problems
+        record = parsed.record
+        assert record.id == record_id
+        assert record.forgotten
+        assert record.user == replace(record.user, first_name=None, profile=None, company=None, role=None)
+        assert record.user.forgotten_on == TODAY
+        assert record.published.slack is None
+        assert record.published.doc is None
+        assert record.published.calendar is None
+        assert record.notes == f"Notes removed on {TODAY.isoformat()} at the person's request.\n"
+    call = parse(world.remote_text(CALL).encode(), CALL).record
+    assert call is not None
+    assert call.recording.url is None  # type: ignore[union-attr]
+    assert call.recording.title is None  # type: ignore[union-attr]
+    assert REMOVED in (call.summary or "")
+    assert call.requests[1].issue == f"https://github.com/{PRODUCT}/issues/{world.hand_set_issue}"
+    assert call.reward.card == card["id"]  # type: ignore[union-attr]
+    assert world.remote_text(OTHER) == other_before
+
+    # The issue filed for the call, and the one filed for the note whose link never came back.
+    for record_id in (CALL_ID, NOTE_ID):
+        issue = issue_of(realm, record_id)
+        assert leaks(issue["body"] + issue["title"], PERSON_IDS) == [], issue["body"]
+        assert f"| Person profile | {REMOVED} |" in issue["body"]
+        assert f"| Company | {REMOVED}" in issue["body"]
+        keys = [f["key"] for k, f in markers(issue["body"]) if k == "request"]
+        assert keys == [f"{record_id}#1"]
+    assert issue_of(realm, OTHER_ID)["body"] == other_issue
+    # The evidence comment on the issue a teammate set by hand: scrubbed, its marker intact.
+    comments = world.github.comments(PRODUCT, world.hand_set_issue)
+    [evidence] = [c for c in comments if any(k == "evidence" for k, _ in markers(c["body"]))]
+    assert leaks(evidence["body"], PERSON_IDS) == []
+    assert [f["key"] for _, f in markers(evidence["body"])] == [f"{CALL_ID}#2"]
+
+    # Slack: both summaries deleted (the note's found by its metadata alone), the other one kept.
+    assert person_messages(realm) == []
+    assert [m["metadata"]["event_payload"]["id"] for m in world.messages()] == [OTHER_ID]
+    # The doc: the person's entries and their named ranges gone, the other entry as it was.
+    ranges = world.doc_ranges()
+    assert f"feedbackloop:{CALL_ID}" not in ranges
+    assert f"feedbackloop:{NOTE_ID}" not in ranges
+    assert world.docs.range_text("1ExampleFeedbackDoc", f"feedbackloop:{OTHER_ID}") == other_entry
+    assert leaks(world.doc_text()) == []
+    # The gift card's note: its key alone (so a reward run still finds it), the profile link gone.
+    assert realm.shop.gift_cards()[0]["note"] == f"feedbackloop reward {CALL_ID}"
+    # The calendar: the scheduled call's event has no title naming the person, and is cancelled.
+    event = realm.calendar.event(CALENDAR, event_id(NEXT_ID))
+    assert event is not None
+    assert event["summary"] == "User interview"
+    assert event["status"] == "cancelled"
+    assert [a["email"] for a in event["attendees"]] == ["carol@acme.example"]
+    assert leaks(str(event), PERSON_IDS) == []
+
+    # One write-back commit, naming the records by id only.
+    messages = realm.commit_messages()
+    assert messages[0].startswith("feedbackloop forget:")
+    assert CALL_ID in messages[0]
+    assert leaks(messages[0], PERSON_IDS) == []
+    assert leaks(realm.summary(), PERSON_IDS) == []
+
+
+def test_by_id_is_every_record_of_the_same_person(realm: Realm) -> None:
+    ran = realm.run("forget", who=NOTE_ID, dry_run=True)
+
+    assert ran.code == 0, ran
+    assert f"forgetting the person of 3 record(s): {CALL_ID}, {NOTE_ID}, {NEXT_ID}" in ran.stdout
+    assert OTHER_ID not in ran.stdout
+
+
+def test_a_dry_run_changes_nothing(realm: Realm) -> None:
+    before = realm.files()
+
+    ran = realm.run("forget", who=PROFILE, dry_run=True)
+
+    assert ran.code == 0, ran
+    assert f"  {CALL}: remove or reset" in ran.stdout
+    assert "user.first_name" in ran.stdout
+    assert "dry run: nothing changed" in ran.stdout
+    assert "git filter-repo" in ran.stdout
+    assert leaks(ran.output, PERSON_IDS) == []
+    assert writes(realm) == []
+    assert realm.files() == before
+    assert (realm.world.root / CALL).read_text(encoding="utf-8") == before[CALL]
+
+
+def test_a_rerun_changes_nothing_more(realm: Realm) -> None:
+    assert realm.run("forget", who=PROFILE, dry_run=False).code == 0
+    realm.checkout()
+    files = realm.files()
+    forget_requests(realm)
+
+    for who in (CALL_ID, NOTE_ID, NEXT_ID):
+        again = realm.run("forget", who=who, dry_run=False)
+        assert again.code == 0, again
+        assert writes(realm) == []
+    assert realm.files() == files
+    # By the profile link: no record holds it any more, and the command says why.
+    by_profile = realm.run("forget", who=PROFILE, dry_run=False)
+    assert by_profile.code == 2
+    assert "forgotten already" in by_profile.stderr
+    assert writes(realm) == []
+
+
+def test_a_failing_service_is_reported_to_retry_while_the_others_still_run(realm: Realm) -> None:
+    world = realm.world
+    world.slack.inject(Fault.status(503), match="* */chat.delete", times=100)
+    files = realm.files()
+
+    ran = realm.run("forget", who=PROFILE, dry_run=False)
+
+    assert ran.code == 1, ran
+    [retry] = [line for line in ran.stdout.splitlines() if line.startswith("to retry:")]
+    assert "Slack" in retry
+    assert leaks(ran.output, PERSON_IDS) == []
+    # The other services did their part.
+    assert leaks(issue_of(realm, CALL_ID)["body"], PERSON_IDS) == []
+    assert f"feedbackloop:{CALL_ID}" not in world.doc_ranges()
+    assert realm.shop.gift_cards()[0]["note"] == f"feedbackloop reward {CALL_ID}"
+    event = realm.calendar.event(CALENDAR, event_id(NEXT_ID))
+    assert event is not None
+    assert event["status"] == "cancelled"
+    # The files still hold what finishing needs (the person's values, the links): the next run does it.
+    assert realm.files() == files
+    assert "the files are left as they are" in ran.stdout
+
+    world.slack.clear_faults()
+    realm.checkout()
+    again = realm.run("forget", who=PROFILE, dry_run=False)
+    assert again.code == 0, again
+    assert person_messages(realm) == []
+    for path in (CALL, NOTE, NEXT):
+        assert leaks(world.remote_text(path), PERSON_IDS) == []
+
+
+def test_a_file_that_cannot_be_read_but_names_the_person_stops_the_write_back(realm: Realm) -> None:
+    broken = "interviews/2026/2026-11-26-broken-p1.md"
+    realm.world.push({broken: f"---\nid: [unclosed\nuser:\n  profile: {PROFILE}\n---\n"})
+
+    ran = realm.run("forget", who=PROFILE, dry_run=False)
+
+    assert ran.code == 1
+    assert f"to retry: {broken} cannot be read" in ran.stdout
+    assert leaks(ran.output, PERSON_IDS) == []
+    assert PROFILE in realm.world.remote_text(CALL)  # held back until that file is fixed
+
+
+def test_after_forget_nothing_publishes_reminds_or_rewards_the_person(realm: Realm) -> None:
+    assert realm.run("forget", who=PROFILE, dry_run=False).code == 0
+    realm.checkout()
+    forget_requests(realm)
+
+    checked = realm.run("validate", paths=(), output="text", changed=False)
+    assert checked.code == 0, checked
+    assert checked.stdout.startswith("4 files checked: 0 errors, 0 warnings")
+
+    slack = realm.world.slack
+    posted_before = {(c, m["ts"]) for c in list(slack.channels) for m in slack.messages(c)}
+    published = realm.run("publish", **PUBLISH)
+    assert published.code == 0, published
+    assert "Nothing to publish." in published.stdout
+    reminded = realm.run("remind", dry_run=False, include_examples=False)
+    assert reminded.code == 0, reminded
+    for output in (published.output, reminded.output):
+        for record_id in PERSON_IDS:
+            assert record_id not in output, output
+    for line in writes(realm):  # the dashboard and the teammates' reminders, nothing else
+        assert line.startswith(("github POST /repos/acme/interviews/issues", "github PATCH", "slack ")), line
+    for channel in list(slack.channels):
+        for message in slack.messages(channel):
+            if (channel, message["ts"]) not in posted_before:  # the reminders just sent
+                assert not any(i in str(message) for i in PERSON_IDS), message
+    dashboard = [i for i in realm.world.issues() if "feedbackloop-dashboard" in str(i["labels"])]
+    for record_id in PERSON_IDS:
+        assert record_id not in dashboard[0]["body"]
+
+    # Even with its reward set back to pending by hand, the record gets none: nobody to give it to.
+    pending = apply_changes(
+        realm.world.remote_text(CALL),
+        {
+            ("reward", "status"): "pending",
+            ("reward", "card"): DELETE,
+            ("reward", "card_last"): DELETE,
+            ("reward", "issued_on"): DELETE,
+        },
+    )
+    realm.world.push({CALL: pending}, "Set the reward back to pending")
+    rewarded = realm.run("reward", interview_id=CALL_ID, dry_run=False)
+    assert rewarded.code == 0, rewarded
+    assert "asked to be forgotten" in rewarded.stdout
+    assert len(realm.shop.gift_cards()) == 1
+
+
+def test_notes_are_kept_when_the_settings_say_they_hold_no_personal_data(tmp_path: Path) -> None:
+    with Realm.create(tmp_path, body_has_personal_data=False) as realm:
+        realm.merge()
+        before = realm.world.remote_text(CALL)
+
+        ran = realm.run("forget", who=CALL_ID, dry_run=False)
+
+        assert ran.code == 0, ran
+        after = realm.world.remote_text(CALL)
+        body = before.split("\n---\n", 1)[1]
+        assert after.endswith("\n---\n" + body)
+        assert _frontmatter(after)["user"] == {"forgotten_on": TODAY}
+
+
+def test_the_scrub_keeps_the_markers_whatever_the_values() -> None:
+    erasure = Erasure([], ["joe", "Acme", PROFILE])
+    key = marker("request", id="2026-11-20-web-analytics-joe", key="2026-11-20-web-analytics-joe#1")
+    text = f"| Person profile | {PROFILE} |\n| Company | Acme (joe's team) |\nAcmeCorp stays.\n\n{key}\n"
+
+    scrubbed = erasure.scrub(text)
+
+    assert scrubbed == (
+        f"| Person profile | {REMOVED} |\n| Company | {REMOVED} ({REMOVED}'s team) |\n"
+        f"AcmeCorp stays.\n\n{key}\n"
+    )
+    # one pass: a value found inside the replacement text is not replaced again
+    assert Erasure([], ["person", "request"]).scrub("request") == REMOVED
+
+
+def test_the_command_line(realm: Realm) -> None:
+    ran = realm.world.cli("forget", PROFILE, "--dry-run")
+
+    assert ran.code == 0, ran.out
+    assert f"forgetting the person of 3 record(s): {CALL_ID}, {NOTE_ID}, {NEXT_ID}" in ran.out
+    assert leaks(ran.out, PERSON_IDS) == []
+    unknown = realm.world.cli("forget", "https://us.posthog.com/project/2/person/nobody")
+    assert unknown.code == 2
+    assert "no record has this id or profile link" in unknown.out
+    assert "Traceback" not in unknown.out
