@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -34,3 +35,23 @@ def summary(env: Environment, markdown: str) -> None:
 
 def stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def repository_public(env: Environment) -> bool | None:
+    """Whether the event file says the repository is public (True) or not (False); None when there is
+    no event file, or it does not say (a `schedule` event's does not). Read from the file: no request."""
+    path = env.get("GITHUB_EVENT_PATH")
+    if not path:
+        return None
+    try:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    repository = payload.get("repository") if isinstance(payload, dict) else None
+    if not isinstance(repository, dict):
+        return None
+    visibility = repository.get("visibility")
+    if visibility in ("public", "private", "internal"):
+        return bool(visibility == "public")  # internal: the enterprise's members only
+    private = repository.get("private")
+    return (not private) if isinstance(private, bool) else None

@@ -65,7 +65,9 @@ class Settings:
     )
     posthog_profiles: bool = _setting(False, "Require `user.profile` to be a PostHog person URL.")
     repository_public: bool = _setting(
-        False, "The interviews repository is public: validation warns about personal data in records."
+        False,
+        "The interviews repository is public (in Actions, GitHub's event also says so): validation warns "
+        "about personal data in records.",
     )
     body_has_personal_data: bool = _setting(
         True, "Interview notes may name the person: `forget` clears the notes too, not only the fields."

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, tzinfo
 from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from feedbackloop.actions import repository_public
 from feedbackloop.config import Environment, Settings, load_settings
 from feedbackloop.git import git_root
 from feedbackloop.records.repo import Repository, load
@@ -38,7 +39,11 @@ class Context:
 
     @cached_property
     def settings(self) -> Settings:
-        return load_settings(self.root)
+        """The team's settings; `repository_public` also when GitHub's event says the repository is."""
+        settings = load_settings(self.root)
+        if not settings.repository_public and repository_public(self.env):
+            settings = replace(settings, repository_public=True)
+        return settings
 
     @cached_property
     def budget(self) -> Budget:

@@ -58,12 +58,15 @@ def check_record(
     if isinstance(record, Interview):
         _interview(rules, record, today)
     _emails(rules, text, settings)
-    if settings.repository_public and (record.user.first_name or record.user.company):
+    user = record.user
+    if settings.repository_public and (user.first_name or user.profile or user.company or user.role):
         rules.error(
             ("user",),
             "personal-data-public",
-            "this repository is public and the record names a person",
-            "keep interviews in a private repository, or set repository_public = false once it is private",
+            "this repository is public (the `repository_public` setting, or GitHub's event, says so) and "
+            "the record holds personal data: the person's name, profile link, company or role",
+            "make the repository private (Settings → General → Change visibility) or move the interviews "
+            "to a private one; then set repository_public = false",
             warning=True,
         )
     return rules.problems
@@ -227,9 +230,7 @@ def _interview(rules: _Rules, interview: Interview, today: date) -> None:
     if interview.user.forgotten_on:
         pass  # no name to check the title against
     elif recording.url and not recording.title:
-        rules.error(
-            ("recording",), "missing-key", "a recording needs its `title`", f'add `title: "{shown}"`'
-        )
+        rules.error(("recording",), "missing-key", "a recording needs its `title`", f'add `title: "{shown}"`')
     elif recording.title and recording.title != wanted:
         rules.error(
             ("recording", "title"),
