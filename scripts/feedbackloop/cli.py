@@ -155,12 +155,19 @@ def report(root: Path | None, today: date | None, include_examples: bool) -> Non
 
 
 @main.command()
-@click.argument("interview_id", metavar="ID")
+@click.argument("interview_id", metavar="[ID]", required=False)
+@click.option(
+    "--pending",
+    is_flag=True,
+    help="Every pending merch reward, as publish does with rewards_on_publish (publish.yml's rewards job).",
+)
 @dry_run
 @common
-def reward(root: Path | None, today: date | None, interview_id: str, dry_run: bool) -> None:
-    """Issue an interview's reward: a Shopify gift card, or the Open Collective steps."""
-    run("reward", root, today, interview_id=interview_id, dry_run=dry_run)
+def reward(
+    root: Path | None, today: date | None, interview_id: str | None, pending: bool, dry_run: bool
+) -> None:
+    """Issue an interview's reward (or every pending one): a Shopify gift card, or Open Collective steps."""
+    run("reward", root, today, interview_id=interview_id, dry_run=dry_run, pending=pending)
 
 
 @main.command("follow-up")

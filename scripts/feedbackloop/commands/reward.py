@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -29,6 +29,7 @@ from feedbackloop.context import Context
 from feedbackloop.errors import FAILED, OK, FeedbackloopError, UsageError
 from feedbackloop.git import rev_parse
 from feedbackloop.ledger import Changes, commit_changes, write_files
+from feedbackloop.lock import Held, Lock, acquire
 from feedbackloop.plan.reward import (
     RewardPlan,
     card_note,
@@ -430,7 +431,19 @@ def issue_rewards(
 
 
 # -- the command -----------------------------------------------------------------------------------
-def run(context: Context, interview_id: str, dry_run: bool) -> int:
+def run(context: Context, interview_id: str | None, dry_run: bool, pending: bool = False) -> int:
+    if pending:
+        if interview_id:
+            raise UsageError(
+                "pass an interview id or --pending, not both",
+                "`feedbackloop reward ID` settles one interview's reward; `--pending` every pending one",
+            )
+        return run_pending(context, dry_run)
+    if not interview_id:
+        raise UsageError(
+            "no interview to reward",
+            "pass the interview's id, or --pending for every pending merch reward (as publish does)",
+        )
     repository = context.repository
     record = repository.record(interview_id)
     # A second merch reward for the same person is what this command settles (it writes
@@ -476,3 +489,98 @@ def _summary(outcome: RewardOutcome, written: str, budget: str) -> str:
     if outcome.next_step:
         lines.append(f"- **Next:** {outcome.next_step}")
     return "\n".join([*lines, "", f"{written}. {budget}"])
+
+
+# -- every pending reward: the rewards job of publish.yml ----------------------------------------------
+def run_pending(context: Context, dry_run: bool) -> int:
+    """Issue every pending merch reward, as `publish` does with `rewards_on_publish`: publish.yml runs
+    this in a job of its own, bound to the GitHub environment that alone holds the Shopify token (so a
+    team can require an approval for it). Without the setting it issues nothing, as publish would not."""
+    settings = context.settings
+    if not settings.rewards_on_publish:
+        click.echo(
+            "rewards_on_publish is off: no reward is issued here (set rewards_on_publish = true in "
+            "[tool.feedbackloop], or run `feedbackloop reward ID` for one interview)"
+        )
+        return OK
+    repository = context.repository
+    broken = {p.path for p in repository.problems if p.severity == "error"}
+    for path in sorted(broken):
+        click.echo(f"skipped {path}: it has problems (run `feedbackloop validate {path}`)")
+    records = [r for r in repository.active() if r.path not in broken]
+    pending = [r for r in pending_rewards(records) if r.reward.kind == "merch"]
+    if not pending:
+        click.echo("No pending merch reward.")
+        return OK
+    services = Services(context)
+    changes = Changes()
+    if dry_run:
+        click.echo("Dry run: nothing is issued, sent or written.")
+        rewarder = Rewarder(context, services, changes)
+        for record in pending:
+            for line in rewarder.preview(plan_reward(record, records, settings, context.today)):
+                click.echo(line)
+        click.echo(context.budget.line())
+        return OK
+    try:
+        lock = _lock(context, services)
+    except Held as held:
+        line = (
+            f"a publish is running ({held.theirs.describe()}): no reward was issued; run this again once "
+            "it is done"
+        )
+        click.echo(line)
+        actions.summary(context.env, f"### Rewards\n\n{line}")
+        return FAILED
+    try:
+        outcomes = issue_rewards(context, services, records, changes)
+        done = "; ".join(f"{o.record_id} ({o.done})" for o in outcomes if o.done)
+        message = f"feedbackloop reward: {len(changes.paths)} record(s)\n\n{done}\n"
+        try:
+            written = write_back(context, services, changes, message)
+        except ServiceError as error:
+            written = f"write-back failed: {_first_line(error)} (the next run finds the cards by their notes)"
+            outcomes.append(RewardOutcome("write-back", failed=written))
+    finally:
+        if lock is not None:
+            try:
+                lock.release()
+            except ServiceError as error:
+                click.echo(f"GitHub: could not release the publish lock: {_first_line(error)}")
+    for outcome in outcomes:
+        click.echo(
+            f"{'FAILED ' if outcome.failed else ''}{outcome.record_id}: {outcome.done or 'nothing done'}"
+        )
+        if outcome.failed:
+            click.echo(f"  to fix: {outcome.failed}")
+        if outcome.next_step:
+            click.echo(f"  next: {outcome.next_step}")
+    click.echo(written)
+    click.echo(context.budget.line())
+    rows = "\n".join(
+        f"- `{o.record_id}`: {o.done or 'nothing done'}" + (f" ❌ {o.failed}" if o.failed else "")
+        for o in outcomes
+    )
+    actions.summary(
+        context.env, f"### Rewards\n\n{rows or 'nothing issued'}\n\n{written}. {context.budget.line()}"
+    )
+    failed = [o for o in outcomes if o.failed]
+    for outcome in failed:
+        actions.error(context.env, f"{outcome.record_id}: {outcome.failed}")
+    return FAILED if failed else OK
+
+
+def _lock(context: Context, services: Services) -> Lock | None:
+    """The publish lock: issuing rewards is publish's work, and two runs at once could double a card.
+    None without GitHub, or when GitHub will not take it (the workflow's concurrency group remains)."""
+    github = services.github()
+    if github is None:
+        return None
+    local = context.env.get("GITHUB_SHA") or rev_parse(context.root, "HEAD")
+    tree = rev_parse(context.root, f"{local}^{{tree}}") if local else None
+    now = datetime.fromtimestamp(context.policy.clock(), UTC)
+    try:
+        return acquire(github, services.repository, context.settings.branch, tree, context.env, now)
+    except ServiceError as error:
+        click.echo(f"GitHub: could not take the publish lock, going on without it: {_first_line(error)}")
+        return None
