@@ -119,3 +119,41 @@ def test_an_id_or_pending_not_both_nor_neither(realm: Realm, args: list[str], sa
     assert ran.code == 2, ran.out
     assert says in ran.out
     assert "Traceback" not in ran.out
+
+
+def test_publish_without_shopify_leaves_the_rewards_to_the_job_that_has_it(
+    realm: Realm, tmp_path: Path
+) -> None:
+    output = tmp_path / "github-output"
+    no_shopify = {"SHOPIFY_ADMIN_TOKEN": None, "SHOPIFY_STORE": None, "SHOPIFY_ADMIN_API_URL": None}
+
+    ran = realm.run(
+        "publish",
+        dry_run=False,
+        only=None,
+        include_examples=False,
+        env={**no_shopify, "GITHUB_OUTPUT": str(output)},
+    )
+
+    assert ran.code == 0, ran
+    assert "1 pending merch reward wait for Shopify" in ran.stdout
+    assert "Shopify: skipped" not in ran.output
+    assert output.read_text(encoding="utf-8") == "rewards=true\n"  # publish.yml's rewards job starts
+    assert realm.shop.requests == []
+    assert realm.world.frontmatter(CALL)["reward"]["status"] == "pending"
+
+    # Once they are issued, the next publish has nothing to say about rewards.
+    realm.checkout()
+    assert realm.run("reward", interview_id=None, dry_run=False, pending=True).code == 0
+    realm.checkout()
+    output.unlink()
+    later = realm.run(
+        "publish",
+        dry_run=False,
+        only=None,
+        include_examples=False,
+        env={**no_shopify, "GITHUB_OUTPUT": str(output)},
+    )
+    assert later.code == 0, later
+    assert "wait for Shopify" not in later.stdout
+    assert not output.exists()

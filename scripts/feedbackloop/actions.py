@@ -33,6 +33,15 @@ def summary(env: Environment, markdown: str) -> None:
         handle.write(markdown.rstrip("\n") + "\n\n")
 
 
+def output(env: Environment, name: str, value: str) -> None:
+    """Set a step output ($GITHUB_OUTPUT), for a later job's `if:`; nothing off Actions."""
+    target = env.get("GITHUB_OUTPUT")
+    if not target:
+        return
+    with Path(target).open("a", encoding="utf-8") as handle:
+        handle.write(f"{name}={value}\n")
+
+
 def stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 

@@ -19,6 +19,7 @@ import click
 from feedbackloop import actions
 from feedbackloop.calendar_sync import calendar_calls
 from feedbackloop.commands.connect import Services
+from feedbackloop.commands.reward import shopify_configured
 from feedbackloop.context import Context
 from feedbackloop.errors import FAILED, OK, FeedbackloopError
 from feedbackloop.git import adding_commit, rev_parse
@@ -481,8 +482,11 @@ class Publisher:
     # -- the whole run ---------------------------------------------------------------------------
     @property
     def rewards_due(self) -> bool:
-        return self.settings.rewards_on_publish and any(
-            r.reward.kind == "merch" for r in pending_rewards(self.all_records)
+        """Rewards this run issues: not without Shopify (publish.yml's rewards job has its token)."""
+        return (
+            self.settings.rewards_on_publish
+            and shopify_configured(self.context.env)
+            and any(r.reward.kind == "merch" for r in pending_rewards(self.all_records))
         )
 
     @property
@@ -622,6 +626,15 @@ def run(context: Context, dry_run: bool, only: str | None, include_examples: boo
     calls = calendar_calls(context, records)
     rewards = [r.id for r in pending_rewards(records) if r.reward.kind == "merch"]
     if not context.settings.rewards_on_publish:
+        rewards = []
+    if rewards and not shopify_configured(context.env) and not dry_run:
+        # publish.yml issues them in a job of its own, the one whose environment holds the Shopify token:
+        # this output starts it (and asks for its approval, when the team requires one) only when due.
+        click.echo(
+            f"{len(rewards)} pending merch reward{'s' * (len(rewards) != 1)} wait for Shopify: "
+            "`feedbackloop reward --pending` where its token is (publish.yml's rewards job)"
+        )
+        actions.output(context.env, "rewards", "true")
         rewards = []
     if not works and not calls and not rewards:
         click.echo("Nothing to publish.")
