@@ -182,7 +182,7 @@ class Desk:
     github: FakeGitHub
     auth: FakeGoogleAuth | None = None
     calendar: FakeGoogleCalendar | None = None
-    secrets: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)  # the `feedback` environment's
     variables: dict[str, str] = field(default_factory=dict)
     runs: int = 0
 
@@ -317,7 +317,8 @@ class Desk:
         if not job_runs(job["if"], event):
             return Ran(False, 0, "")
         expressions = {
-            "secrets": self.secrets,
+            # The secrets are the `feedback` environment's: a job bound to no environment gets none.
+            "secrets": self.secrets if job.get("environment") == "feedback" else {},
             "vars": self.variables,
             "github": {"token": token or self.github.token},
         }

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from helpers_privacy import CALL, CALL_ID, Realm
 from helpers_publish import (
     CHANNEL,
     DOC_ID,
@@ -42,9 +43,10 @@ def test_it_runs_on_pushes_of_interviews_to_main_and_by_hand() -> None:
 def test_least_privilege_one_run_at_a_time_never_cancelled() -> None:
     workflow = Workflow.load(WORKFLOW)
     assert workflow.permissions == {}
-    assert workflow.jobs == ["publish"]
+    assert workflow.jobs == ["publish", "rewards"]
     job = workflow.job("publish")
     assert job["permissions"] == {"contents": "write", "issues": "write"}
+    assert job["environment"] == "feedback"
     assert workflow.concurrency["group"]
     assert workflow.concurrency["cancel-in-progress"] == "false"
     assert 0 < int(job["timeout-minutes"]) <= 15
@@ -57,6 +59,17 @@ def test_least_privilege_one_run_at_a_time_never_cancelled() -> None:
     assert scripts[-1] == "feedbackloop publish"
     secrets_in = [s.get("name") for s in job["steps"] if "secrets." in json.dumps(s.get("env", {}))]
     assert secrets_in == ["Google credentials", "Publish"]
+    # The gift cards: a job of its own, in the environment that alone holds the Shopify token.
+    rewards = workflow.job("rewards")
+    assert rewards["environment"] == "shopify"
+    assert rewards["needs"] == "publish"
+    assert rewards["permissions"] == {"contents": "write"}
+    assert 0 < int(rewards["timeout-minutes"]) <= 15
+    assert rewards["steps"][0]["with"]["persist-credentials"] == "false"
+    assert [step["run"].strip() for step in rewards["steps"] if "run" in step][
+        -1
+    ] == "feedbackloop reward --pending"
+    assert "SHOPIFY" not in json.dumps(job)
 
 
 def _push_event(world: World, before: str, pull: int) -> dict[str, Any]:
@@ -148,7 +161,7 @@ def replay(world: World, event: dict[str, Any], run_id: int = 7001, **secrets: s
         event_name="push",
         event=event,
         repository=REPO,
-        secrets={"SLACK_BOT_TOKEN": world.slack.token, **secrets},
+        environments={"feedback": {"SLACK_BOT_TOKEN": world.slack.token, **secrets}},
         github_token=world.github.token,  # the job's GITHUB_TOKEN, as `github.token`
         env={
             "GITHUB_API_URL": world.github.url.rstrip("/"),
@@ -286,3 +299,88 @@ def test_one_run_for_two_merged_pull_requests_comments_on_each_with_its_own_link
     assert "`2026-11-26-surveys-lena`" in bodies[second]
     assert NEW_ID not in bodies[second]
     assert_exactly_once(world, {NEW: NEW_ID, other: "2026-11-26-surveys-lena"})
+
+
+def test_the_rewards_job_issues_the_gift_cards_with_the_shopify_environment_alone(tmp_path: Path) -> None:
+    """rewards_on_publish: the publish job (no Shopify token in its environment) leaves the pending gift
+    card to the rewards job, which its output starts; that job's checkout is the pushed commit, behind
+    publish's write-back, and its own write-back lands on top of it."""
+    with Realm.create(tmp_path) as realm:
+        world = realm.world
+        pull = realm.merge()
+        pushed = world.sha
+        event = {
+            "ref": "refs/heads/main",
+            "after": pushed,
+            "repository": {"full_name": REPO, "private": True},
+        }
+        endpoints = {
+            "GITHUB_API_URL": world.github.url.rstrip("/"),
+            "SLACK_API_URL": world.slack.url,
+            "GOOGLE_DOCS_API_URL": world.docs.url,
+            "GOOGLE_CALENDAR_API_URL": realm.calendar.base_url,
+            "SHOPIFY_ADMIN_API_URL": realm.shop.url,  # the fake store (SHOPIFY_STORE names the real one)
+        }
+
+        def job(name: str, run_id: int, **needs: JobRun) -> JobRun:
+            return Replay(
+                Workflow.load(WORKFLOW),
+                name,
+                workspace=world.root,
+                event_name="push",
+                event=event,
+                repository=REPO,
+                environments={
+                    "feedback": {
+                        "SLACK_BOT_TOKEN": world.slack.token,
+                        "GOOGLE_SERVICE_ACCOUNT_KEY": _key(world),
+                    },
+                    "shopify": {
+                        "SHOPIFY_ADMIN_TOKEN": realm.shop.token,
+                        "SLACK_BOT_TOKEN": world.slack.token,
+                    },
+                },
+                environment_variables={"shopify": {"SHOPIFY_STORE": "feedbackloop-test.myshopify.com"}},
+                needs=needs,
+                github_token=world.github.token,
+                env=endpoints,
+                sha=pushed,
+                run_id=run_id,
+            ).run()
+
+        publish = job("publish", 8001)
+        assert publish.ok, publish.output
+        assert publish.outputs == {"rewards": "true"}
+        assert "1 pending merch reward wait for Shopify" in publish.step("Publish").output
+        assert realm.shop.gift_cards() == []
+        published = world.head()
+        assert world.frontmatter(CALL)["requests"][0]["issue"]  # publish's ledger is on main
+
+        rewards = job("rewards", 8001, publish=publish)
+        assert rewards.ok, rewards.output
+        step = rewards.step("Issue the pending gift cards")
+        assert sorted(step.env) == ["GITHUB_TOKEN", "SHOPIFY_ADMIN_TOKEN", "SHOPIFY_STORE", "SLACK_BOT_TOKEN"]
+        assert step.env["GITHUB_TOKEN"] == world.github.token  # the job's own: it writes this repository only
+        [card] = realm.shop.gift_cards()
+        assert card["note"].startswith(f"feedbackloop reward {CALL_ID}\n")
+        code = realm.shop.issued_codes[0]
+        assert code in str(world.slack.dms("U0ALICE"))
+        assert [line for line in rewards.output.splitlines() if code in line] == [f"::add-mask::{code}"]
+        assert code not in rewards.summary
+        # Both ledgers on main: the reward's commit re-read the file at publish's write-back.
+        ledger = world.frontmatter(CALL)
+        assert ledger["reward"]["status"] == "issued"
+        assert ledger["requests"][0]["issue"]
+        head = world.github.export_git(REPO, world.root, branch="main")
+        assert head is not None
+        assert git(world.root, "rev-parse", f"{head}^") == published
+        assert pull
+
+        # The next run has no reward to issue: the rewards job does not start (no approval asked).
+        world.checkout()
+        again = job("publish", 8002)
+        assert again.ok, again.output
+        assert again.outputs == {"rewards": ""}
+        skipped = job("rewards", 8002, publish=again)
+        assert not skipped.ran
+        assert len(realm.shop.gift_cards()) == 1

@@ -34,6 +34,7 @@ def test_least_privilege_one_run_at_a_time_and_a_timeout() -> None:
     assert workflow.jobs == ["remind"]
     job = workflow.job("remind")
     assert job["permissions"] == {"contents": "read", "issues": "write"}
+    assert job["environment"] == "feedback"  # its secrets live there, not in the repository's
     assert workflow.concurrency["group"]
     assert workflow.concurrency["cancel-in-progress"] == "false"  # never stop a run between its writes
     assert 0 < int(job["timeout-minutes"]) <= 15
@@ -52,7 +53,7 @@ def replay(team: Team, **secrets: str) -> JobRun:
         event_name="schedule",
         event={"schedule": schedule},
         repository=REPO,
-        secrets={"SLACK_BOT_TOKEN": team.slack.token, **secrets},
+        environments={"feedback": {"SLACK_BOT_TOKEN": team.slack.token, **secrets}},
         github_token=team.github.token,  # the job's GITHUB_TOKEN, as `github.token`
         env={"GITHUB_API_URL": team.github.url.rstrip("/"), "SLACK_API_URL": team.slack.url},
         sha=team.world.sha,

@@ -4,6 +4,7 @@ by zizmor and check-jsonschema, the tools the field uses."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -84,6 +85,42 @@ def test_actions_pinned_and_checkout_without_credentials(path: Path) -> None:
             )
 
 
+SECRET = re.compile(r"\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)")
+# Each service's secrets, and the environments that may hold them: a team protects each environment
+# (required reviewers, deployment branches), so the Shopify token can need an approval of its own.
+ENVIRONMENTS = {
+    "FEEDBACKLOOP_GITHUB_TOKEN": {"feedback"},
+    "SLACK_BOT_TOKEN": {"feedback", "shopify"},  # shopify's sends a gift card's code to an interviewer
+    "GOOGLE_SERVICE_ACCOUNT_KEY": {"feedback"},
+    "SHOPIFY_ADMIN_TOKEN": {"shopify"},
+    "POSTHOG_PERSONAL_API_KEY": {"posthog"},
+}
+
+
+def environment_of(job: dict[str, Any]) -> str | None:
+    environment = job.get("environment")
+    name = environment.get("name") if isinstance(environment, dict) else environment
+    return str(name) if name else None
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_secrets_only_in_jobs_bound_to_their_environment(path: Path) -> None:
+    workflow = load(path)
+    outside = SECRET.findall(json.dumps({k: v for k, v in workflow.items() if k != "jobs"}))
+    assert not outside, f"{path.name}: secrets {outside} outside every job"
+    for name, job in workflow["jobs"].items():
+        # GITHUB_TOKEN is the job's own token, given to every job by the runner: not a team's secret.
+        used = sorted(set(SECRET.findall(json.dumps(job))) - {"GITHUB_TOKEN"})
+        if not used:
+            continue
+        environment = environment_of(job)
+        assert environment, f"{path.name} job {name}: secrets {used} in a job without an environment"
+        for secret in used:
+            allowed = ENVIRONMENTS.get(secret)
+            assert allowed is not None, f"{path.name} job {name}: which service is {secret} for?"
+            assert environment in allowed, f"{path.name} job {name}: {secret} in `{environment}`"
+
+
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_no_dangerous_triggers(path: Path) -> None:
     triggers = load(path)["on"]
@@ -115,6 +152,14 @@ def test_the_checker_catches_what_it_should(tmp_path: Path) -> None:
             check(bad)
     with pytest.raises(AssertionError):
         test_actions_pinned_and_checkout_without_credentials(bad)
+    for job in (
+        "    env: {SLACK_BOT_TOKEN: '${{ secrets.SLACK_BOT_TOKEN }}'}\n",  # no environment
+        "    environment: feedback\n    env: {T: '${{ secrets.SHOPIFY_ADMIN_TOKEN }}'}\n",  # the wrong one
+        "    environment: shopify\n    env: {T: '${{ secrets.GOOGLE_SERVICE_ACCOUNT_KEY }}'}\n",
+    ):
+        bad.write_text("on: [push]\njobs:\n  j:\n    runs-on: ubuntu-latest\n" + job)
+        with pytest.raises(AssertionError):
+            test_secrets_only_in_jobs_bound_to_their_environment(bad)
 
 
 def _tool(name: str) -> str:
@@ -135,6 +180,23 @@ def test_zizmor_finds_nothing() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings" in result.stdout
+
+
+def test_zizmor_finds_no_secret_outside_an_environment() -> None:
+    """Its auditor persona's `secrets-outside-env`, which the default persona leaves out."""
+    result = subprocess.run(
+        [
+            _tool("zizmor"),
+            "--offline",
+            "--no-progress",
+            "--persona=auditor",
+            str(ROOT / ".github" / "workflows"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "secrets-outside-env" not in result.stdout + result.stderr, result.stdout
 
 
 def test_workflows_match_githubs_schema() -> None:

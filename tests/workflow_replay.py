@@ -5,7 +5,13 @@
                     repository="acme/interviews", secrets={"SLACK_BOT_TOKEN": "xoxb-test"},
                     github_token="ghs_test", env={"GITHUB_API_URL": fake.url, "SLACK_API_URL": …})
     job = replay.run()              # every `run:` step, in order, with bash, in the workspace
-    job.ok, job.steps[i].output, job.summary, job.skipped (the `uses:` steps)
+    job.ok, job.steps[i].output, job.summary, job.skipped (the `uses:` steps), job.outputs
+
+A job bound to an environment (`environment: shopify`) sees the secrets and variables of that environment
+(`environments={"shopify": {"SHOPIFY_ADMIN_TOKEN": …}}`, `environment_variables=…`) on top of the
+repository's, as GitHub gives them; a job that needs another gets its results as `needs=` (the
+`needs.<job>.outputs` and `.result` its `if:` and expressions read), and a job whose `if:` is false runs
+no step (`job.ran` is False).
 
 What a runner gives and the replay reproduces: the default variables (GITHUB_ACTIONS, CI, GITHUB_WORKSPACE,
 GITHUB_EVENT_NAME, GITHUB_EVENT_PATH with the payload, GITHUB_REPOSITORY, GITHUB_SHA, GITHUB_REF,
@@ -265,6 +271,13 @@ class StepRun:
 class JobRun:
     steps: list[StepRun] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # the `uses:` steps, and steps whose `if:` was false
+    outputs: dict[str, str] = field(default_factory=dict)  # the job's `outputs:`, evaluated
+    ran: bool = True  # False: the job's `if:` was false
+
+    @property
+    def result(self) -> str:
+        """`needs.<job>.result`: success, failure or skipped."""
+        return "skipped" if not self.ran else "success" if self.ok else "failure"
 
     @property
     def ok(self) -> bool:
@@ -304,7 +317,10 @@ class Replay:
     event_name: str
     event: dict[str, Any]
     repository: str
-    secrets: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)  # the repository's
+    environments: dict[str, dict[str, str]] = field(default_factory=dict)  # each environment's secrets
+    environment_variables: dict[str, dict[str, str]] = field(default_factory=dict)  # and its `vars`
+    needs: dict[str, JobRun] = field(default_factory=dict)  # the jobs this one needs, as they ran
     github_token: str = ""
     env: dict[str, str] = field(default_factory=dict)  # more for every step: the fakes' endpoints
     variables: dict[str, str] = field(default_factory=dict)  # `vars.X`
@@ -370,6 +386,31 @@ class Replay:
         added_path: list[str] = []
         result = JobRun()
         status = "success"
+        environment = job.get("environment")
+        environment_name = str(
+            environment.get("name") if isinstance(environment, dict) else environment or ""
+        )
+        secrets = {
+            "GITHUB_TOKEN": self.github_token,
+            **self.secrets,
+            **self.environments.get(environment_name, {}),
+        }
+        variables = {**self.variables, **self.environment_variables.get(environment_name, {})}
+        needs = {name: {"outputs": run.outputs, "result": run.result} for name, run in self.needs.items()}
+        job_contexts = {
+            "github": github,
+            "secrets": secrets,
+            "vars": variables,
+            "inputs": self.inputs,
+            "needs": needs,
+            "env": _plain(self.workflow.data.get("env")),
+            "runner": {"os": "Linux", "temp": str(temp)},
+        }
+        if "if" in job:
+            # A job's `if:` knows no step: success() is that of the jobs it needs.
+            upstream = "failure" if any(run.result == "failure" for run in self.needs.values()) else "success"
+            if not Expressions(job_contexts, upstream).condition(str(job["if"])):
+                return JobRun(ran=False)
         for index, step in enumerate(job.get("steps", [])):
             name = str(step.get("name") or step.get("uses") or f"step {index + 1}")
             env_context = {
@@ -378,12 +419,8 @@ class Replay:
                 **added_env,
             }
             contexts = {
-                "github": github,
-                "secrets": {"GITHUB_TOKEN": self.github_token, **self.secrets},
-                "vars": self.variables,
-                "inputs": self.inputs,
+                **job_contexts,
                 "env": env_context,
-                "runner": {"os": "Linux", "temp": str(temp)},
                 "steps": outputs,
                 "job": {"status": status},
             }
@@ -431,6 +468,8 @@ class Replay:
                 }
             if code != 0 and str(step.get("continue-on-error", "false")) != "true":
                 status = "failure"
+        final = Expressions({**job_contexts, "steps": outputs, "job": {"status": status}}, status)
+        result.outputs = {k: final.substitute(v) for k, v in _plain(job.get("outputs")).items()}
         return result
 
     def _bash(self, shell: str, script: str, env: dict[str, str], cwd: Path, path: Path) -> tuple[int, str]:
