@@ -383,6 +383,12 @@ class Intake:
         existing = self.comment()
         fields = plan.find_marker(existing.body, "intake", self.number) if existing else None
         if fields and fields.get("state") == "recorded":
+            issue = self.github.get_issue(self.repo, self.number)
+            if issue.state == "open" and issue.state_reason != "reopened":
+                # The run that recorded it stopped before closing it. (One a person reopened stays open.)
+                self.github.edit_issue(self.repo, self.number, state="closed", state_reason="completed")
+                self.say("already recorded: closed the issue, which the run that recorded it had not")
+                return OK
             self.say("already recorded: nothing to do")
             return OK
         zone = ZoneInfo(time_zone(self.context))
