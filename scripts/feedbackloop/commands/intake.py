@@ -329,7 +329,8 @@ class Intake:
                     body=plan.pull_body(self.number, path, text, self.template()),
                 )
                 self.say(f"pull request #{pull.number}: the stub now says what the issue says ({record.id})")
-            if previous is None or set(form.interviewers) - set(previous.interviewers):
+            # Also when nobody is assigned: the run that opened it may have stopped before assigning.
+            if previous is None or set(form.interviewers) - set(previous.interviewers) or not pull.assignees:
                 self.github.assign(self.repo, pull.number, list(form.interviewers))
         calendar_line, failed = self.calendar(record, pull.url)
         self.post(plan.ready_comment(self.number, plan.Ready(pull.url, path, calendar_line, notes=notes)))

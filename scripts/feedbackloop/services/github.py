@@ -56,6 +56,7 @@ class PullRequest:
     draft: bool
     body: str
     merged: bool = False
+    assignees: tuple[str, ...] = ()
 
 
 def _issue(repo: str, raw: Any) -> Issue:
@@ -77,7 +78,11 @@ def _issue(repo: str, raw: Any) -> Issue:
 
 
 def _pull(raw: Any) -> PullRequest:
-    return PullRequest(raw.number, raw.html_url, raw.head.ref, raw.state, bool(raw.draft), raw.body or "")
+    data: dict[str, Any] = raw._rawData  # the JSON as listed: reading an absent field would fetch it
+    assignees = tuple(str(a["login"]) for a in data.get("assignees") or () if isinstance(a, dict))
+    return PullRequest(
+        raw.number, raw.html_url, raw.head.ref, raw.state, bool(raw.draft), raw.body or "", False, assignees
+    )
 
 
 class GitHub:
