@@ -21,7 +21,7 @@ class Problem:
     def text(self) -> str:
         stop = "" if self.message.endswith((".", "?", "!")) else "."
         fix = f" Fix: {self.fix}" if self.fix else ""
-        return (
+        return visible(
             f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}{stop}{fix} [{self.code}]"
         )
 
@@ -33,6 +33,16 @@ class Problem:
             f"::{self.severity} file={_prop(self.path)},line={self.line},col={self.column},"
             f"title={_prop('feedbackloop ' + self.code)}::{_data(text)}"
         )
+
+
+def visible(text: str) -> str:
+    """`text` on one line, with every character that is invisible or breaks a line (a control character,
+    U+2028, a zero-width space, a direction override) shown as its escape. A message quotes what the
+    file holds: a line break there would start a line of its own in the log, which the runner reads as
+    a workflow command when it starts with `::`."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _data(value: str) -> str:
