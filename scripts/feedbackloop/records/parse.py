@@ -632,7 +632,20 @@ def _check(reader: _Reader, spec: Convert | Fields | ListOf, value: Any, key: Ke
                 "write one `- item` per line, or [a, b]",
             )
             return None
-        return [_check(reader, spec.item, item, (*key, index)) for index, item in enumerate(value)]
+        items = []
+        for index, item in enumerate(value):
+            before = len(reader.problems)
+            converted = _check(reader, spec.item, item, (*key, index))
+            if converted is None and len(reader.problems) == before and not isinstance(spec.item, Fields):
+                # `- ` alone, or `[alice, ~]`: an empty login is no interviewer (and no crash later)
+                reader.problem(
+                    reader.at((*key, index)),
+                    "bad-value",
+                    f"`{_dotted((*key, index))}` is empty",
+                    "remove the empty item, or write its value",
+                )
+            items.append(converted)
+        return items
     try:
         return spec(value)
     except _Invalid as invalid:
