@@ -237,6 +237,7 @@ class _Reader:
     def logins(self, field_id: str) -> tuple[str, ...]:
         value = self.text(field_id)
         found: list[str] = []
+        seen: set[str] = set()  # folded: a set, not a scan of `found` per login (quadratic in the answer)
         for word in re.split(r"[\s,;]+", value or ""):
             login = word.strip().removeprefix("@")
             if not login:
@@ -246,7 +247,8 @@ class _Reader:
                     field_id, f"`{login}` is not a GitHub login", "write GitHub logins, like alice, bob"
                 )
                 continue
-            if login.casefold() not in (f.casefold() for f in found):
+            if login.casefold() not in seen:
+                seen.add(login.casefold())
                 found.append(login)
         return tuple(found)
 
