@@ -403,17 +403,30 @@ def note_pull_body(issue: int, path: str) -> str:
     )
 
 
+COMMENT_LIMIT = 60_000  # GitHub refuses a comment over 65,536 characters: room for the marker
+PROBLEM_LIMIT = 1_000  # a problem quotes the answer, which may be a 200,000-character paste
+
+
 def problems_comment(issue: int, problems: Sequence[FormProblem]) -> str:
+    """What to fix, one line a problem; within GitHub's size for a comment, whatever the issue holds."""
     lines = [
         "**feedbackloop cannot use this form yet.** Edit the issue to fix what is listed below: "
         "it is read again, and this comment updates itself.",
         "",
     ]
-    for problem in problems:
+    size = sum(len(line) + 1 for line in lines)
+    for index, problem in enumerate(problems):
         stop = "" if problem.message.endswith((".", "?", "!")) else "."
         fix = f" Fix: {problem.fix}" if problem.fix else ""
-        lines.append(f"- **{problem.field}**: {problem.message}{stop}{fix}")
-    return quiet("\n".join(lines)) + "\n\n" + comment_marker(issue, "problems")
+        line = quiet(" ".join(f"- **{problem.field}**: {problem.message}{stop}{fix}".split()))
+        if len(line) > PROBLEM_LIMIT:
+            line = line[: PROBLEM_LIMIT - 1] + "…"
+        if size + len(line) + 1 > COMMENT_LIMIT:
+            lines.append(f"- … and {len(problems) - index} more problems like these")
+            break
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join(lines) + "\n\n" + comment_marker(issue, "problems")
 
 
 @dataclass(frozen=True)
