@@ -264,9 +264,13 @@ def test_a_failing_service_is_reported_to_retry_while_the_others_still_run(realm
 
     world.slack.clear_faults()
     realm.checkout()
+    forget_requests(realm)
     again = realm.run("forget", who=PROFILE, dry_run=False)
     assert again.code == 0, again
     assert person_messages(realm) == []
+    # The retry did what was left, and only that: the two deletions, then the files.
+    assert [w for w in writes(realm) if not w.startswith("github")] == ["slack POST /chat.delete"] * 2
+    assert [w for w in writes(realm) if "/issues" in w] == []
     for path in (CALL, NOTE, NEXT):
         assert leaks(world.remote_text(path), PERSON_IDS) == []
 
@@ -368,3 +372,27 @@ def test_the_command_line(realm: Realm) -> None:
     assert unknown.code == 2
     assert "no record has this id or profile link" in unknown.out
     assert "Traceback" not in unknown.out
+
+
+def test_a_doc_edited_while_its_entries_are_removed_is_read_again(realm: Realm) -> None:
+    from fakes.google import _new_revision
+
+    docs = realm.world.docs
+
+    def type_meanwhile(request: object) -> None:
+        if getattr(request, "line", "").endswith(":batchUpdate") and docs.count("POST *") == 1:
+            with docs._lock:
+                document = docs.document("1ExampleFeedbackDoc")
+                document.insert(1, "Agenda: ")
+                document.revision_id = _new_revision()
+                document.revisions.append(document.revision_id)
+
+    docs.on_request = type_meanwhile
+    ran = realm.run("forget", who=PROFILE, dry_run=False)
+    docs.on_request = None
+
+    assert ran.code == 0, ran
+    assert "removed 2 doc entries" in ran.stdout
+    assert docs.count("POST *") == 2
+    assert realm.world.doc_text().startswith("Agenda: User interviews\n")
+    assert leaks(realm.world.doc_text()) == []

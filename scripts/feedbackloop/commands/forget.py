@@ -266,18 +266,22 @@ class Forgetter:
         oldest = datetime.combine(min(r.date for r in self.erasure.records), time.min, tzinfo=UTC)
 
         def delete() -> str | None:
-            # The ledger's links, and any summary a stopped run posted without writing its link back.
-            targets = {
-                ts_from_permalink(r.published.slack) for r in self.erasure.records if r.published.slack
-            }
+            # The summaries the ledger links to, and any a stopped run posted without writing its link
+            # back (found by metadata); only those still there, so a re-run deletes nothing.
+            linked = {ts_from_permalink(r.published.slack or "") for r in self.erasure.records}
+            present = set()
+            targets: set[tuple[str, str]] = set()
             for message in slack.history(channel, oldest.timestamp()):
+                present.add(message.ts)
                 payload = message.metadata.get("event_payload") or {}
                 if message.metadata.get("event_type") == EVENT_TYPE and payload.get("id") in ids:
                     targets.add((channel, message.ts))
-            for target in targets:
-                if target is not None:
-                    slack.delete(*target)
-            count = len([t for t in targets if t])
+            for target in linked:
+                if target is not None and (target[0] != channel or target[1] in present):
+                    targets.add(target)  # (in another channel: the setting changed since; not listed)
+            for target in sorted(targets):
+                slack.delete(*target)
+            count = len(targets)
             return f"deleted {count} Slack summar{'ies' if count != 1 else 'y'}" if count else None
 
         self.step("the Slack summaries", delete)
@@ -291,22 +295,27 @@ class Forgetter:
             docs = self.services.docs()
             if docs is None:
                 raise FeedbackloopError("the doc entries were not removed: no Google credentials")
-            from feedbackloop.services.gdocs import delete_requests
+            from feedbackloop.services.gdocs import StaleRevision, delete_requests
 
-            document = docs.document(self.context.settings.google_doc_id)
-            entries: list[tuple[int, int, str]] = []
-            for record in self.erasure.records:
-                span = document.span(doc_range_name(record))
-                if span is not None:
-                    entries.append((*span, doc_range_name(record)))
-            # From the last entry to the first: no deletion moves the index of one still to delete.
-            batch = [
-                request for entry in sorted(entries, reverse=True) for request in delete_requests(*entry)
-            ]
-            if not batch:
-                return None
-            docs.batch_update(document, batch)
-            return f"removed {len(batch) // 2} doc entr{'ies' if len(batch) != 2 else 'y'}"
+            for _ in range(3):  # a person editing the doc meanwhile makes the batch stale: read it again
+                document = docs.document(self.context.settings.google_doc_id)
+                entries: list[tuple[int, int, str]] = []
+                for record in self.erasure.records:
+                    span = document.span(doc_range_name(record))
+                    if span is not None:
+                        entries.append((*span, doc_range_name(record)))
+                # From the last entry to the first: no deletion moves the index of one still to delete.
+                batch = [
+                    request for entry in sorted(entries, reverse=True) for request in delete_requests(*entry)
+                ]
+                if not batch:
+                    return None
+                try:
+                    docs.batch_update(document, batch)
+                except StaleRevision:
+                    continue
+                return f"removed {len(entries)} doc entr{'ies' if len(entries) != 1 else 'y'}"
+            raise FeedbackloopError("the Google Doc kept changing while its entries were removed")
 
         self.step("the Google Doc entries", remove)
 
