@@ -269,6 +269,14 @@ class Rewarder:
         try:
             teammate = self.recipient(record)
             channel = self.slack().open_dm(teammate.slack)
+            if not lost and self.told(channel, record, card):
+                # A re-run of a job that sent the code, from the commit it checked out before its
+                # write-back: nothing is lost, and the interviewer need not be alarmed.
+                return RewardOutcome(
+                    record.id,
+                    done=f"found the gift card ending {ending} in Shopify, its code sent to "
+                    f"@{teammate.github} already: recorded it, created none",
+                )
             text = (
                 f"The gift card ending {ending} for the interview `{slack_escape(record.id)}` was found in "
                 f"Shopify; {slack_escape(step)}"
@@ -286,6 +294,15 @@ class Rewarder:
             if lost
             else RewardOutcome(record.id, done=done, next_step=step)
         )
+
+    def told(self, channel: str, record: Interview, card: GiftCard) -> bool:
+        """Did this direct message get word of the card since it was made (its code, or that it was
+        found)? Read by the message's metadata, which names the interview, never the code."""
+        for message in self.slack().history(channel, card.created_at.timestamp()):
+            payload = message.metadata.get("event_payload") or {}
+            if message.metadata.get("event_type") == DM_EVENT_TYPE and payload.get("id") == record.id:
+                return True
+        return False
 
     def record_card(self, record: Interview, card: GiftCard) -> None:
         day = min(max(card.created_at.date(), record.date), self.context.today)
