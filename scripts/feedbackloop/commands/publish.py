@@ -82,6 +82,11 @@ class Publisher:
         self.stopped: str | None = None
 
     # -- bookkeeping -----------------------------------------------------------------------------
+    def paths(self) -> dict[str, str]:
+        """Every record's file by id: a calendar event or a gift card may be a record's only news, and
+        such a record has no publishing work of its own."""
+        return {r.id: r.path for r in self.all_records} | {r.id: r.path for r in self.records.values()}
+
     def note(self, record: Record, text: str, link: tuple[str, str] | None = None) -> None:
         outcome = self.outcomes[record.id]
         outcome.done.append(text)
@@ -350,7 +355,8 @@ class Publisher:
         self.digests()
         if not self.changes:
             return "nothing to write back"
-        touched = [self.outcomes[r.record.id] for r in self.works if r.record.path in self.changes.paths]
+        paths = self.paths()
+        touched = [o for o in self.outcomes.values() if paths[o.record_id] in self.changes.paths]
         summary = "; ".join(f"{o.record_id} ({', '.join(_short(d) for d in o.done)})" for o in touched)
         message = f"feedbackloop publish: {len(touched)} record{'s' * (len(touched) != 1)}\n\n{summary}\n"
         github = self.services.github()
@@ -390,8 +396,7 @@ class Publisher:
             return
         repo = self.services.repository
         head = env.get("GITHUB_SHA") or rev_parse(self.context.root, "HEAD")
-        # A calendar event or a gift card may be a record's only news: it has no work of its own.
-        paths = {r.id: r.path for r in self.all_records} | {r.id: r.path for r in self.records.values()}
+        paths = self.paths()
         commits: dict[str, list[Outcome]] = {}
         for outcome in done:
             commit = adding_commit(self.context.root, paths[outcome.record_id]) or head
