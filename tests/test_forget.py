@@ -131,6 +131,7 @@ def test_forget_by_profile_erases_the_person_from_the_records_and_what_was_publi
     assert f"forgetting the person of 3 record(s): {CALL_ID}, {NOTE_ID}, {NEXT_ID}" in ran.stdout
     assert leaks(ran.output, PERSON_IDS) == []
     assert "git filter-repo --replace-text" in ran.stdout  # a commit cannot purge history: the steps
+    assert "delete the older revisions" in ran.stdout  # GitHub keeps an edited issue's earlier versions
 
     # The records: the person's fields, the recording, the free text and the notes; the ledger's links.
     for path, record_id in ((CALL, CALL_ID), (NOTE, NOTE_ID), (NEXT, NEXT_ID)):

@@ -442,7 +442,14 @@ A commit cannot remove what earlier commits hold. To purge the person from the r
   3. Force-push every branch (`git push --force --all`), ask everyone to clone again, and ask GitHub
      Support to remove cached views and pull request refs that still hold the old commits.
   4. The records' ids (and file names) keep the first name they were created with: rename them in the
-     same rewrite if the name must go too (`git filter-repo --path-rename old:new`)."""
+     same rewrite if the name must go too (`git filter-repo --path-rename old:new`).
+Edits keep what they replaced elsewhere too:
+  - GitHub keeps an issue's or a comment's earlier versions: on each one scrubbed above, open
+    "edited" and delete the older revisions (it needs write access to that repository).
+  - The Google Doc's version history still holds the removed entries: if it must not, make a copy of
+    the doc (a copy has no history) and set `google_doc_id` to it.
+  - The recording in your recording tool, the person in PostHog, and the interviewers' direct messages
+    are not feedbackloop's: delete them there."""
 
 
 def run(context: Context, who: str, dry_run: bool) -> int:
