@@ -284,11 +284,13 @@ class Rewarder:
             self.slack().post(channel, text, _blocks(text), _metadata(record))
         except FeedbackloopError as error:
             click.echo(f"{record.id}: could not tell an interviewer in Slack: {_first_line(error)}")
+            lost = True  # the card is recorded now: no later run would tell them, so this one fails
         done = (
             f"found the gift card ending {ending} in Shopify (its note names this interview): "
             "recorded it, created none"
         )
-        # A code lost in this run is certainly lost: a person must act, so the run fails.
+        # A code lost in this run is certainly lost, and one nobody could be told about may be: a
+        # person must act, so the run fails.
         return (
             RewardOutcome(record.id, done=done, failed=step)
             if lost
