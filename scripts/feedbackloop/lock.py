@@ -124,3 +124,21 @@ def acquire(
         raise Held(theirs)  # another run took it over first
     # Refused, yet not there: GitHub will not make this ref (a ruleset on refs, say).
     raise ServiceError("github", f"GitHub refused to create {REF}", "", 422)
+
+
+def clear_earlier_attempt(github: GitHub, repo: str, env: Environment) -> bool:
+    """Delete the lock if an earlier attempt of this very workflow run holds it (GitHub never runs two
+    attempts of one run at once: that one is dead); whether it did.
+
+    For a run that went on without the lock because GitHub failed while it took the dead attempt's
+    over: left in place, that lock would stop every other run until its lease ran out."""
+    me = holder(env)
+    current = github.ref(repo, REF) if me.attempt else None
+    read = github.read_commit(repo, current) if current else None
+    if read is None:
+        return False
+    theirs = _parse(*read)
+    if theirs.name != me.name or theirs.attempt >= me.attempt:
+        return False
+    github.delete_ref(repo, REF)
+    return True

@@ -24,7 +24,7 @@ from feedbackloop.context import Context
 from feedbackloop.errors import FAILED, OK, FeedbackloopError
 from feedbackloop.git import adding_commit, rev_parse
 from feedbackloop.ledger import Changes, commit_changes, write_files
-from feedbackloop.lock import LEASE, Held, Lock, acquire
+from feedbackloop.lock import LEASE, Held, Lock, acquire, clear_earlier_attempt
 from feedbackloop.plan.ledger import digest
 from feedbackloop.plan.publish import (
     Work,
@@ -80,6 +80,7 @@ class Publisher:
         self.changes = Changes()
         self.published: dict[str, set[str]] = {w.record.id: set() for w in self.works}  # services done
         self.stopped: str | None = None
+        self.unlocked = False  # went on without the publish lock: GitHub failed while taking it
 
     # -- bookkeeping -----------------------------------------------------------------------------
     def paths(self) -> dict[str, str]:
@@ -450,6 +451,7 @@ class Publisher:
             )
         except ServiceError as error:
             click.echo(f"GitHub: could not take the publish lock, going on without it: {_first(error)}")
+            self.unlocked = True
             return None
 
     # -- rewards and the calendar ------------------------------------------------------------------
@@ -515,11 +517,14 @@ class Publisher:
         try:
             written = self.publish()
         finally:
-            if lock is not None:
-                try:
+            try:
+                if lock is not None:
                     lock.release()
-                except ServiceError as error:
-                    click.echo(f"GitHub: could not release the publish lock: {_first(error)}")
+                elif self.unlocked and (github := self.services.github()) is not None:
+                    # A killed attempt of this run may hold it still: it would stop the next runs.
+                    clear_earlier_attempt(github, self.services.repository, self.context.env)
+            except ServiceError as error:
+                click.echo(f"GitHub: could not release the publish lock: {_first(error)}")
         return self.report(written)
 
     def publish(self) -> str:
