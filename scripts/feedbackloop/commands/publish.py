@@ -81,6 +81,7 @@ class Publisher:
         self.published: dict[str, set[str]] = {w.record.id: set() for w in self.works}  # services done
         self.stopped: str | None = None
         self.unlocked = False  # went on without the publish lock: GitHub failed while taking it
+        self.lock_left = ""  # why the run leaves a lock behind, when it does
 
     # -- bookkeeping -----------------------------------------------------------------------------
     def paths(self) -> dict[str, str]:
@@ -525,6 +526,12 @@ class Publisher:
                     clear_earlier_attempt(github, self.services.repository, self.context.env)
             except ServiceError as error:
                 click.echo(f"GitHub: could not release the publish lock: {_first(error)}")
+                # Left in place, it stops every other publish until its lease runs out: say so, and
+                # fail, so the job is re-run (a later attempt of this run takes it over and frees it).
+                self.lock_left = (
+                    "the publish lock is left behind: re-run this job to free it (other runs wait for it "
+                    f"up to {LEASE.seconds // 60} minutes)"
+                )
         return self.report(written)
 
     def publish(self) -> str:
@@ -556,12 +563,13 @@ class Publisher:
             click.echo(f"{state}{outcome.record_id}: {done}")
             for failure in outcome.failed:
                 click.echo(f"  to retry: {failure}")
-        if self.stopped:
-            click.echo(self.stopped)
+        for line in (self.stopped, self.lock_left):
+            if line:
+                click.echo(line)
         click.echo(written)
         click.echo(self.context.budget.line())
         actions.summary(self.context.env, self.job_summary(written))
-        failed = any(o.failed for o in self.outcomes.values()) or bool(self.stopped)
+        failed = any(o.failed for o in self.outcomes.values()) or bool(self.stopped or self.lock_left)
         return FAILED if failed else OK
 
     def job_summary(self, written: str) -> str:
@@ -573,7 +581,8 @@ class Publisher:
                 f"| `{outcome.record_id}` | {_cell('; '.join(outcome.done)) or '·'} | {links} | {state} |"
             )
         table = "| interview | done | links | |\n|---|---|---|---|\n" + "\n".join(rows)
-        return f"### Published\n\n{table}\n\n{written}. {self.context.budget.line()}"
+        left = f"\n\n❌ {self.lock_left}" if self.lock_left else ""
+        return f"### Published\n\n{table}\n\n{written}. {self.context.budget.line()}{left}"
 
 
 def _first(error: Exception) -> str:
