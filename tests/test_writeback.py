@@ -344,6 +344,17 @@ def test_a_byte_order_mark_stays_first() -> None:
     assert after == "\ufeff" + apply_changes(TEXT, CHANGES)
 
 
+def test_a_tab_after_a_value_which_validation_accepts_does_not_stop_the_write_back() -> None:
+    """The parser (libyaml) reads `status: completed<TAB>`; so must the write-back, or publish would
+    find its effects again on every run and never record them."""
+    tabbed = TEXT.replace("status: completed  # scheduled | completed", "status: completed\t")
+    assert parse(tabbed, PATH).problems == []
+    after = apply_changes(tabbed, CHANGES)
+    assert after == apply_changes(TEXT, CHANGES).replace(
+        "status: completed  # scheduled | completed", "status: completed\t"
+    )
+
+
 def test_several_changes_at_once_touch_only_their_lines() -> None:
     after = apply_changes(TEXT, CHANGES)
     removed, added = diff(TEXT, after)
