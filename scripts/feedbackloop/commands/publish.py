@@ -471,6 +471,9 @@ class Publisher:
                 outcome.done.append(result.done)
             if result.failed:
                 outcome.failed.append(result.failed)
+                # Now, not only in the report after the write-back: once the card is recorded, no run
+                # says again that its code was lost, so a run that dies writing it back must have.
+                click.echo(f"{result.record_id}: reward: {result.failed}")
             if result.next_step:
                 click.echo(f"{result.record_id}: next: {result.next_step}")
 

@@ -487,17 +487,18 @@ def run(context: Context, interview_id: str | None, dry_run: bool, pending: bool
         click.echo(context.budget.line())
         return OK
     outcome = rewarder.apply(plan)  # a failure before anything exists raises: there is nothing to record
-    written = write_back(context, services, changes, f"feedbackloop reward: {record.id}\n\n{outcome.done}\n")
+    # Said before the write-back: once the card is recorded no run says again that its code was lost,
+    # so a run that dies writing it back must have said it already.
     click.echo(f"{'FAILED ' if outcome.failed else ''}{record.id}: {outcome.done or 'nothing done'}")
     if outcome.failed:
         click.echo(f"  to fix: {outcome.failed}")
+        actions.error(context.env, f"{record.id}: {outcome.failed}")
     if outcome.next_step:
         click.echo(f"next: {outcome.next_step}")
+    written = write_back(context, services, changes, f"feedbackloop reward: {record.id}\n\n{outcome.done}\n")
     click.echo(written)
     click.echo(context.budget.line())
     actions.summary(context.env, _summary(outcome, written, context.budget.line()))
-    if outcome.failed:
-        actions.error(context.env, f"{record.id}: {outcome.failed}")
     return FAILED if outcome.failed else OK
 
 
