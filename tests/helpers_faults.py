@@ -413,7 +413,8 @@ def code_reached(
     stage: Stage, login: str, record_id: str, card: Mapping[str, Any], ran: Sequence[Ran]
 ) -> bool:
     """Nothing lost of a gift card whose code Shopify showed once: the interviewer got a direct message
-    about it (the code, or that it was found and its code lost), or a run failed saying what to do."""
+    about it (the code, or that it was found and its code lost), or a run failed (or was killed: a red
+    job, its log read) after saying what to do."""
     ending = str(card["last_characters"])
     told = [
         m
@@ -422,4 +423,4 @@ def code_reached(
         and ending in str(m["blocks"])
     ]
     step = f"deactivate the card ending {ending}"
-    return bool(told) or any(r.code not in (0, KILLED) and step in r.out for r in ran)
+    return bool(told) or any(r.code != 0 and step in r.out for r in ran)
