@@ -251,7 +251,8 @@ class Stage:
         stage = cls(world, None, None)
         if stores:
             shop = FakeShopify(clock=world.github.now).start()  # its clock moves with the recorded waits
-            calendar = FakeGoogleCalendar(world.auth).start()
+            calendar = FakeGoogleCalendar(world.auth)
+            calendar.start()
             calendar.add_calendar(CALENDAR, time_zone=ZONE)
             world.extra_env.update(
                 GOOGLE_OAUTH_ACCESS_TOKEN=world.auth.issue_token(),  # the Docs and Calendar scopes
