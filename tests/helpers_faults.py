@@ -1,9 +1,8 @@
 """Faults drawn at random from a seed, and a run killed at a chosen request, for tests/test_faults.py.
 
-    rng = random.Random(seed)
-    scenario = Scenario.draw(rng, {"github": 30, "slack": 15})   # faults, and the request to die at
-    stage.arm(scenario)                                          # the fakes fail as drawn
-    ran = stage.run(publish.run, dry_run=False, ...)             # in-process: code, or KILLED
+    with Stage.create(tmp_path, files) as stage:           # World, FakeShopify, FakeGoogleCalendar
+        scenario = Scenario.draw(seed, {"github": 15, "slack": 11})   # the faults, the request to die at
+        ran = until_done(stage.fakes, scenario, lambda kill: stage.run(publish.run, kill=kill, ...))
 
 Faults hit the n-th request a fake receives (drawn per service, 1-based), whatever it is: the fake's
 request hook arms the fault on that very request (`FakeService.inject` matching its exact line), so a
@@ -14,7 +13,9 @@ fault lands on a read, a write, a listing page or a retry alike. Kinds:
 - `5xx`: a 500, 502 or 503, before the service acts or after it did (the client cannot tell which);
 - `drop`: the connection closed with no answer, before or after the service acts;
 - `slow`: the service acts at once and answers after the policy's timeout (never GitHub: PyGithub takes
-  its timeout in whole seconds, so one slow GitHub answer would cost a real second);
+  its timeout in whole seconds, so one slow GitHub answer would cost a real second). Not a service
+  that acts only after the client gave up: that request races the client's look-up for it, which no
+  key can settle (an issue or a message has no idempotency key), so it is no test of ours;
 - `outage`: 503 as many times as the policy tries: the service stops for this run.
 
 The kill is `KillSwitch`, the `Policy.observe` hook of services/retry.py: it counts every request the
