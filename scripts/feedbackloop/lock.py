@@ -126,19 +126,20 @@ def acquire(
     raise ServiceError("github", f"GitHub refused to create {REF}", "", 422)
 
 
-def clear_earlier_attempt(github: GitHub, repo: str, env: Environment) -> bool:
-    """Delete the lock if an earlier attempt of this very workflow run holds it (GitHub never runs two
-    attempts of one run at once: that one is dead); whether it did.
+def clear_own(github: GitHub, repo: str, env: Environment) -> bool:
+    """Delete the lock if this very workflow run holds it: an earlier attempt (GitHub never runs two
+    attempts of one run at once: that one is dead), or this one (its create went through, the answer
+    was lost); whether it did.
 
-    For a run that went on without the lock because GitHub failed while it took the dead attempt's
-    over: left in place, that lock would stop every other run until its lease ran out."""
+    For a run that went on without the lock because GitHub failed while it took it: left in place,
+    that lock would stop every other run until its lease ran out."""
     me = holder(env)
     current = github.ref(repo, REF) if me.attempt else None
     read = github.read_commit(repo, current) if current else None
     if read is None:
         return False
     theirs = _parse(*read)
-    if theirs.name != me.name or theirs.attempt >= me.attempt:
+    if theirs.name != me.name or theirs.attempt > me.attempt:
         return False
     github.delete_ref(repo, REF)
     return True

@@ -24,7 +24,7 @@ from feedbackloop.context import Context
 from feedbackloop.errors import FAILED, OK, FeedbackloopError
 from feedbackloop.git import adding_commit, rev_parse
 from feedbackloop.ledger import Changes, commit_changes, write_files
-from feedbackloop.lock import LEASE, Held, Lock, acquire, clear_earlier_attempt
+from feedbackloop.lock import LEASE, Held, Lock, acquire, clear_own
 from feedbackloop.plan.ledger import digest
 from feedbackloop.plan.publish import (
     Work,
@@ -525,8 +525,9 @@ class Publisher:
                 if lock is not None:
                     lock.release()
                 elif self.unlocked and (github := self.services.github()) is not None:
-                    # A killed attempt of this run may hold it still: it would stop the next runs.
-                    clear_earlier_attempt(github, self.services.repository, self.context.env)
+                    # This run may hold it all the same (a killed attempt, a lost answer): it would
+                    # stop the next runs.
+                    clear_own(github, self.services.repository, self.context.env)
             except ServiceError as error:
                 click.echo(f"GitHub: could not release the publish lock: {_first(error)}")
                 # Left in place, it stops every other publish until its lease runs out: say so, and
