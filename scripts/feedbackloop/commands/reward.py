@@ -29,7 +29,7 @@ from feedbackloop.context import Context
 from feedbackloop.errors import FAILED, OK, FeedbackloopError, UsageError
 from feedbackloop.git import rev_parse
 from feedbackloop.ledger import Changes, commit_changes, write_files
-from feedbackloop.lock import Held, Lock, acquire
+from feedbackloop.lock import LEASE, Held, Lock, acquire, clear_own
 from feedbackloop.plan.reward import (
     RewardPlan,
     card_note,
@@ -542,8 +542,9 @@ def run_pending(context: Context, dry_run: bool) -> int:
                 click.echo(line)
         click.echo(context.budget.line())
         return OK
+    unlocked: list[str] = []  # why the run went on without the publish lock, when it did
     try:
-        lock = _lock(context, services)
+        lock = _lock(context, services, unlocked)
     except Held as held:
         line = (
             f"a publish is running ({held.theirs.describe()}): no reward was issued; run this again once "
@@ -552,8 +553,14 @@ def run_pending(context: Context, dry_run: bool) -> int:
         click.echo(line)
         actions.summary(context.env, f"### Rewards\n\n{line}")
         return FAILED
+    outcomes: list[RewardOutcome] = []
     try:
         outcomes = issue_rewards(context, services, records, changes)
+        # Said before the write-back: once a card is recorded no run says again that its code was
+        # lost, so a run that dies writing it back must have said it already.
+        for outcome in outcomes:
+            if outcome.failed:
+                click.echo(f"{outcome.record_id}: {outcome.failed}")
         done = "; ".join(f"{o.record_id} ({o.done})" for o in outcomes if o.done)
         message = f"feedbackloop reward: {len(changes.paths)} record(s)\n\n{done}\n"
         try:
@@ -562,11 +569,23 @@ def run_pending(context: Context, dry_run: bool) -> int:
             written = f"write-back failed: {_first_line(error)} (the next run finds the cards by their notes)"
             outcomes.append(RewardOutcome("write-back", failed=written))
     finally:
-        if lock is not None:
-            try:
+        try:
+            if lock is not None:
                 lock.release()
-            except ServiceError as error:
-                click.echo(f"GitHub: could not release the publish lock: {_first_line(error)}")
+            elif unlocked and (github := services.github()) is not None:
+                # This run may hold it all the same (a killed attempt, a lost answer).
+                clear_own(github, services.repository, context.env)
+        except ServiceError as error:
+            click.echo(f"GitHub: could not release the publish lock: {_first_line(error)}")
+            # Left in place, it stops every publish until its lease runs out: fail, so the job is
+            # re-run (a later attempt of this run takes it over and frees it).
+            outcomes.append(
+                RewardOutcome(
+                    "publish lock",
+                    failed="left behind: re-run this job to free it (publish waits for it up to "
+                    f"{LEASE.seconds // 60} minutes)",
+                )
+            )
     for outcome in outcomes:
         click.echo(
             f"{'FAILED ' if outcome.failed else ''}{outcome.record_id}: {outcome.done or 'nothing done'}"
@@ -590,7 +609,7 @@ def run_pending(context: Context, dry_run: bool) -> int:
     return FAILED if failed else OK
 
 
-def _lock(context: Context, services: Services) -> Lock | None:
+def _lock(context: Context, services: Services, unlocked: list[str]) -> Lock | None:
     """The publish lock: issuing rewards is publish's work, and two runs at once could double a card.
     None without GitHub, or when GitHub will not take it (the workflow's concurrency group remains)."""
     github = services.github()
@@ -603,4 +622,5 @@ def _lock(context: Context, services: Services) -> Lock | None:
         return acquire(github, services.repository, context.settings.branch, tree, context.env, now)
     except ServiceError as error:
         click.echo(f"GitHub: could not take the publish lock, going on without it: {_first_line(error)}")
+        unlocked.append(_first_line(error))
         return None
