@@ -1,4 +1,5 @@
-"""Faults lose nothing: every command that writes, against the fakes, with faults drawn from a seed.
+"""Faults lose nothing: every command that writes (publish, remind, reward ID, reward --pending, intake,
+forget), against the fakes, with faults drawn from a seed.
 
 Each seeded test draws a scenario (helpers_faults.Scenario: up to three faults among 429 with
 Retry-After, 5xx, slow answers, dropped connections before and after the service acted, and an
@@ -334,7 +335,7 @@ def test_remind_with_faults_then_rerun(team: Stage, seed: int) -> None:
 
 # -- reward ----------------------------------------------------------------------------------------------
 # 101: nobody told of a card whose code was lost; 297: nor when the run died writing the card back.
-REWARD_SEEDS = seeds(40, 101, 297)
+REWARD_SEEDS = seeds(30, 101, 297)
 REWARD_REQUESTS = {"github": 3, "slack": 3, "shopify": 2}
 JOE_ID = STANDARD_PATHS[JOE]
 
@@ -373,6 +374,46 @@ def test_reward_with_faults_then_rerun(tmp_path: Path, seed: int) -> None:
         assert again.code == 0, (why, again.out)
         assert "nothing to do" in again.out, (why, again.out)
         assert len(stage.shop.gift_cards()) == 1, why
+
+
+# -- reward --pending: publish.yml's rewards job ---------------------------------------------------------
+# 36, 81, 120, 132: the publish lock left behind (a killed attempt's, or its own with its answer lost).
+PENDING_SEEDS = seeds(25, 36, 81, 120, 132)
+PENDING_REQUESTS = {"github": 7, "slack": 4, "shopify": 3}
+
+
+@pytest.mark.parametrize("seed", PENDING_SEEDS)
+def test_reward_pending_with_faults_then_rerun(tmp_path: Path, seed: int) -> None:
+    """`feedbackloop reward --pending`, as publish.yml's rewards job runs it (under the publish lock):
+    one card per pending merch reward, recorded in one write-back, each code to its interviewer."""
+    files = standard_files(7)
+    with Stage.create(tmp_path, {p: files[p] for p in (JOE, PRIYA)}) as stage:
+        scenario = Scenario.draw(seed, PENDING_REQUESTS)
+        ran = until_done(
+            stage.fakes,
+            scenario,
+            lambda kill: stage.run(reward.run, None, False, kill=kill, pending=True),
+        )
+        why = scenario.describe()
+        lock = stage.world.github.ref(REPO, LOCK)
+        assert lock is None, (why, "the publish lock left behind")
+        cards = stage.shop.gift_cards()
+        assert sorted(str(note_id(c["note"])) for c in cards) == sorted(STANDARD_PATHS[p] for p in MERCH), why
+        stage.world.checkout()
+        for path, login in MERCH.items():
+            record = parse((stage.world.root / path).read_bytes(), path).record
+            assert isinstance(record, Interview), why
+            [card] = [c for c in cards if note_id(c["note"]) == record.id]
+            assert (record.reward.status, record.reward.card, record.reward.card_last) == (
+                "issued",
+                card["id"],
+                card["last_characters"],
+            ), (why, record.reward)
+            assert code_reached(stage, login, record.id, card, ran), (why, slack_dms(stage, login))
+        again = stage.run(reward.run, None, False, pending=True)
+        assert again.code == 0, (why, again.out)
+        assert "No pending merch reward." in again.out, (why, again.out)
+        assert len(stage.shop.gift_cards()) == len(MERCH), why
 
 
 # -- intake ----------------------------------------------------------------------------------------------
