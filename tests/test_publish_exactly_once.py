@@ -23,6 +23,7 @@ from helpers_publish import (
     Killer,
     World,
     assert_exactly_once,
+    interview,
     standard_files,
     world_at,
 )
@@ -290,6 +291,19 @@ def test_a_dropped_connection_or_a_5xx_doubles_nothing(
     assert_exactly_once(world)
 
 
+@pytest.mark.parametrize("error", ["internal_error", "fatal_error"])
+@pytest.mark.parametrize("after", [False, True], ids=["before", "after"])
+def test_a_slack_error_that_may_have_posted_is_looked_up_not_posted_again(
+    world: World, error: str, after: bool
+) -> None:
+    """Slack says of these two "it's possible some aspect of the operation succeeded": the message
+    is looked for in the channel's history before it is posted again."""
+    world.slack.fail(error, "chat.postMessage", after=after)
+    ran = world.publish()
+    assert ran.code == 0, ran.out
+    assert_exactly_once(world)
+
+
 def test_an_answer_slower_than_the_timeout_is_retried(world: World) -> None:
     world.slack.inject(Fault.slow(0.5), match="* */conversations.history")
     world.docs.inject(Fault.slow(0.5), match="GET *")
@@ -466,3 +480,29 @@ def test_killed_after_a_write_then_a_new_run_from_main_finishes(tmp_path: Path, 
         _nothing_left(world)
     finally:
         world.stop()
+
+
+def test_a_request_added_above_published_ones_gets_its_own_issue(world: World) -> None:
+    """Issues are found again by `id#position`: a request inserted first takes the key of one
+    already published. It must not adopt that one's issue (two requests on one issue, the new bug
+    never filed): it gets an issue of its own, and the others keep theirs."""
+    assert world.publish().code == 0
+    published = world.frontmatter(JOE)["requests"]
+    links = [request["issue"] for request in published]
+    assert len(set(links)) == 2
+    kept = [{key: str(value) for key, value in request.items()} for request in published]
+    added = {"type": "bug", "title": "CSV exports time out after a minute"}
+    world.push({JOE: interview("2026-11-20-web-analytics-joe", requests=[added, *kept])})
+    before = len(world.issues())
+
+    ran = world.publish()
+    assert ran.code == 0, ran.out
+    requests = world.frontmatter(JOE)["requests"]
+    assert [request["issue"] for request in requests[1:]] == links
+    new = [issue for issue in world.issues() if issue["html_url"] == requests[0]["issue"]]
+    assert len(world.issues()) == before + 1
+    assert [issue["title"] for issue in new] == [added["title"]]
+    world.checkout()
+    again = world.publish()
+    assert again.code == 0, again.out
+    assert len(world.issues()) == before + 1

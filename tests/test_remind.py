@@ -498,6 +498,17 @@ def test_a_lost_answer_to_a_message_fails_the_run_and_the_next_run_sends_no_doub
     assert team.reminder_counts() == {"alice": 1, "bob": 1, "carol": 1, "dave": 1}
 
 
+def test_a_slack_internal_error_after_the_message_sends_no_double(team: Team) -> None:
+    """`internal_error` may come after Slack posted the message: it is not simply retried."""
+    team.slack.fail("internal_error", "chat.postMessage", after=True)
+    ran = team.remind()
+    assert ran.code == 1, ran.out
+    assert "it may have gone through" in ran.out
+    ran = team.remind()
+    assert ran.code == 0, ran.out
+    assert team.reminder_counts() == {"alice": 1, "bob": 1, "carol": 1, "dave": 1}
+
+
 def test_github_failing_for_good_ends_with_exit_1_and_a_clear_line(team: Team) -> None:
     team.github.inject(Fault.status(502), match="GET /repos/*/issues", times=50)
     ran = team.remind()

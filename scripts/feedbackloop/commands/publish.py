@@ -137,13 +137,21 @@ class Publisher:
             return
         repo = self.services.issues_repository
         label = self.settings.issue_label
-        found: dict[str, str] = {}
+        found: dict[str, list[str]] = {}  # request key -> issues whose marker holds it, oldest first
 
         def look(since: datetime) -> None:
             for issue in github.labeled_issues(repo, label, since=since):
                 for kind, fields in markers(issue.body):
                     if kind == "request" and "key" in fields:
-                        found.setdefault(fields["key"], issue.url)
+                        urls = found.setdefault(fields["key"], [])
+                        if issue.url not in urls:
+                            urls.append(issue.url)
+
+        def filed(record: Record, index: int) -> str | None:
+            """An issue a killed run filed for this request: one with its key that no other request of
+            the record holds (a request inserted above the others takes an earlier one's key)."""
+            held = {request.issue for request in record.requests}
+            return next((url for url in found.get(request_key(record, index), ()) if url not in held), None)
 
         new = [w for w in works if w.new_issues]
         if new:
@@ -159,7 +167,7 @@ class Publisher:
                 record = self.records[work.record.id]
                 key = request_key(record, index)
                 request = record.requests[index]
-                url = found.get(key)
+                url = filed(record, index)
                 adopted = url is not None
                 if url is None:
                     body = issue_body(
@@ -176,7 +184,7 @@ class Publisher:
                     except Ambiguous:
                         look(_midnight(record.date))  # it may have been filed: look before filing again
                         url = (
-                            found.get(key)
+                            filed(record, index)
                             or github.create_issue(
                                 repo, request.title, body, [*labels, request_label(request, self.settings)]
                             ).url
@@ -201,10 +209,12 @@ class Publisher:
         repo, number = target[1], int(target[2])
         key = request_key(record, index)
 
+        held = {other.evidence for other in record.requests}
+
         def existing() -> str | None:
             for comment in github.comments(repo, number):
                 for kind, fields in markers(comment.body):
-                    if kind == "evidence" and fields.get("key") == key:
+                    if kind == "evidence" and fields.get("key") == key and comment.url not in held:
                         return comment.url
             return None
 

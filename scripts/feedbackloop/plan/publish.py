@@ -42,7 +42,9 @@ def markers(text: str) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 def request_key(record: Record, index: int) -> str:
-    """The key of a record's request: its id and position (titles get edited; order rarely does)."""
+    """The key of a record's request: its id and position (titles get edited; order rarely does).
+    A request inserted above others takes the key of one already filed: whoever looks an issue up
+    by key skips the issues the record's requests already hold."""
     return f"{record.id}#{index + 1}"
 
 

@@ -97,11 +97,12 @@ class Failure:
     retry_after: float | None = None
     transient: bool = True  # worth another try (429, 5xx, no answer, a rate limit)
     fix: str = ""
+    uncertain: bool = False  # the answer itself says the request may have been carried out
 
     @property
     def maybe_applied(self) -> bool:
         """Could the service have acted on the request although we saw a failure?"""
-        return self.status is None or self.status >= 500
+        return self.uncertain or self.status is None or self.status >= 500
 
 
 def retry_after_seconds(headers: Any, now: float) -> float | None:

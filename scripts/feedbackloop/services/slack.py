@@ -65,7 +65,9 @@ class Slack:
             if response.status_code >= 500:
                 return Failure(response.status_code, f"HTTP {response.status_code}")
             transient = code in ("internal_error", "fatal_error", "service_unavailable", "request_timeout")
-            return Failure(200, code or "refused", None, transient, _FIXES.get(code, ""))
+            # Slack documents these two as "it's possible some aspect of the operation succeeded"
+            uncertain = code in ("internal_error", "fatal_error")
+            return Failure(200, code or "refused", None, transient, _FIXES.get(code, ""), uncertain)
         if isinstance(
             error,
             urllib.error.URLError
