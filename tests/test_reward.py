@@ -676,6 +676,62 @@ def test_a_person_who_had_merch_gets_open_collective_and_the_next_step(tmp_path:
         assert world.shop.requests == []
 
 
+def test_merch_in_a_file_that_cannot_be_read_is_not_given_again(tmp_path: Path) -> None:
+    june = "2026-06-18-onboarding-joe"
+    priya = "2026-11-21-session-replay-priya"
+    sent = "  kind: merch\n  amount: 30\n  status: sent\n  sent_on: 2026-06-25\n"
+    june_path = f"interviews/2026/{june}.md"
+    root = make_repo(tmp_path / "repo", pyproject=PYPROJECT + "rewards_on_publish = true\n")
+    files = {
+        # a typo in a value: the file no longer reads, and with it the merch Joe received in June
+        june_path: interview(june, reward=sent).replace("topic:", "recruited_via: surveyy\ntopic:"),
+        JOE: interview(JOE_ID),
+        f"interviews/2026/{priya}.md": interview(
+            priya, first_name="Priya", profile="https://us.posthog.com/project/2/person/priya"
+        ),
+    }
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text, encoding="utf-8")
+
+    one = feedbackloop("reward", JOE_ID, "--dry-run", "--today", TODAY, cwd=root)
+    pending = feedbackloop("reward", "--pending", "--dry-run", "--today", TODAY, cwd=root)
+
+    assert_no_traceback(one)
+    assert one.code == 1, one.output
+    refusal = f"{JOE_ID}: no merch gift card while {june_path} cannot be read"
+    assert refusal in one.stderr
+    assert "merch gift card of $30" not in one.stdout
+    assert pending.code == 0, pending.output
+    assert f"would stop: {refusal}" in pending.stdout
+    assert f"{priya}: a merch gift card of $30" in pending.stdout  # other rewards go on
+    assert f"{JOE_ID}: a merch gift card" not in pending.stdout
+
+
+def test_merch_in_a_file_with_other_problems_still_counts_for_pending_rewards(tmp_path: Path) -> None:
+    june = "2026-06-18-onboarding-joe"
+    sent = "  kind: merch\n  amount: 30\n  status: sent\n  sent_on: 2026-06-25\n"
+    root = make_repo(tmp_path / "repo", pyproject=PYPROJECT + "rewards_on_publish = true\n")
+    files = {
+        # reads, but breaks a rule (a recording without consent): still the record of Joe's merch
+        f"interviews/2026/{june}.md": interview(june, reward=sent).replace(
+            "summary:", "recording:\n  url: https://app.buildbetter.app/calls/1\nsummary:"
+        ),
+        JOE: interview(JOE_ID),
+    }
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text, encoding="utf-8")
+
+    ran = feedbackloop("reward", "--pending", "--dry-run", "--today", TODAY, cwd=root)
+
+    assert ran.code == 0, ran.output
+    assert f"skipped interviews/2026/{june}.md: it has problems" in ran.stdout
+    assert f"{JOE_ID}: an Open Collective gift card of $30 (the person received merch for {june})" in (
+        ran.stdout
+    )
+
+
 # -- publish's step --------------------------------------------------------------------------------
 
 

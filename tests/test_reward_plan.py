@@ -113,6 +113,24 @@ def test_merch_issued_earlier_in_the_same_run_counts() -> None:
     assert (plan.action, plan.convert, plan.earlier) == ("open-collective", True, "2026-11-18-first")
 
 
+def test_a_file_that_cannot_be_read_and_names_the_person_stops_their_merch() -> None:
+    broken = "interviews/2026/2026-06-18-onboarding.md"
+    with pytest.raises(
+        FeedbackloopError, match=f"no merch gift card while {broken} cannot be read"
+    ) as raised:
+        plan_reward(call("2026-11-18-a"), [], Settings(), TODAY, unreadable={broken: {JOE}})
+    assert raised.value.fix.startswith(f"run `feedbackloop validate {broken}`")
+    assert JOE not in str(raised.value)  # a log names files and ids, never the person
+    # Someone else's broken file stops nothing; nor does one when the merch already read says enough.
+    other = {broken: {"https://us.posthog.com/project/2/person/ann"}}
+    assert plan_reward(call("2026-11-18-a"), [], Settings(), TODAY, unreadable=other).action == "gift-card"
+    june = call("2026-06-01-b", status="sent")
+    plan = plan_reward(call("2026-11-18-a"), [june], Settings(), TODAY, unreadable={broken: {JOE}})
+    assert plan.action == "open-collective"
+    oc = call("2026-11-18-a", kind="open-collective")
+    assert plan_reward(oc, [], Settings(), TODAY, unreadable={broken: {JOE}}).action == "open-collective"
+
+
 def test_earlier_merch_needs_the_same_profile() -> None:
     assert (
         earlier_merch(call("2026-11-18-a", profile=None), [call("2026-06-01-b", status="sent", profile=None)])

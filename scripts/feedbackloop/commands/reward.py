@@ -422,6 +422,7 @@ def issue_rewards(
         return []
     rewarder = Rewarder(context, services, changes)
     history = context.repository.records
+    unreadable = context.repository.unreadable_links()
     outcomes: list[RewardOutcome] = []
     stopped = ""
     try:
@@ -438,7 +439,9 @@ def issue_rewards(
             outcomes.append(RewardOutcome(record.id, failed=stopped))
             continue
         try:
-            plan = plan_reward(record, history, context.settings, context.today, rewarder.merch_given)
+            plan = plan_reward(
+                record, history, context.settings, context.today, rewarder.merch_given, unreadable
+            )
             outcomes.append(rewarder.apply(plan))
         except ServiceError as error:
             outcomes.append(RewardOutcome(record.id, failed=_first_line(error)))
@@ -476,7 +479,9 @@ def run(context: Context, interview_id: str | None, dry_run: bool, pending: bool
         raise FeedbackloopError(
             f"{record.path} has problems", f"run `feedbackloop validate {record.path}` and fix what it says"
         )
-    plan = plan_reward(record, repository.records, context.settings, context.today)
+    plan = plan_reward(
+        record, repository.records, context.settings, context.today, unreadable=repository.unreadable_links()
+    )
     services = Services(context)
     changes = Changes()
     rewarder = Rewarder(context, services, changes)
@@ -524,7 +529,8 @@ def run_pending(context: Context, dry_run: bool) -> int:
         )
         return OK
     repository = context.repository
-    broken = {p.path for p in repository.problems if p.severity == "error"}
+    # As for one reward: a second merch reward for the same person is what this settles, not a problem.
+    broken = {p.path for p in repository.problems if p.severity == "error" and p.code != "merch-twice"}
     for path in sorted(broken):
         click.echo(f"skipped {path}: it has problems (run `feedbackloop validate {path}`)")
     records = [r for r in repository.active() if r.path not in broken]
@@ -537,8 +543,16 @@ def run_pending(context: Context, dry_run: bool) -> int:
     if dry_run:
         click.echo("Dry run: nothing is issued, sent or written.")
         rewarder = Rewarder(context, services, changes)
+        # Every record that reads is history (a person's earlier merch counts even in a file with
+        # problems, or an example); the files that cannot be read are searched for the person.
+        unreadable = repository.unreadable_links()
         for record in pending:
-            for line in rewarder.preview(plan_reward(record, records, settings, context.today)):
+            try:
+                plan = plan_reward(record, repository.records, settings, context.today, unreadable=unreadable)
+            except FeedbackloopError as error:
+                click.echo(f"would stop: {error}")
+                continue
+            for line in rewarder.preview(plan):
                 click.echo(line)
         click.echo(context.budget.line())
         return OK

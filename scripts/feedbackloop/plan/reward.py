@@ -9,7 +9,7 @@ gift card instead, which a person sends by hand: Open Collective's supported API
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -69,6 +69,15 @@ def earlier_merch(record: Interview, records: Iterable[Record]) -> Interview | N
     return min(found, key=lambda r: (r.date, r.id)) if found else None
 
 
+def unreadable_mentions(record: Interview, unreadable: Mapping[str, Collection[str]]) -> list[str]:
+    """The files that could not be read whose text holds `record`'s profile link: one of them may
+    record merch the person already received. `unreadable`: path -> the links in its raw text."""
+    profile = record.user.profile
+    if not profile:
+        return []
+    return sorted(path for path, links in unreadable.items() if profile in links)
+
+
 @dataclass(frozen=True)
 class RewardPlan:
     """What one interview's reward needs now."""
@@ -102,9 +111,11 @@ def plan_reward(
     settings: Settings,
     today: date,
     merch_given: Mapping[str, str] | None = None,
+    unreadable: Mapping[str, Collection[str]] | None = None,
 ) -> RewardPlan:
     """What `record`'s reward needs. `merch_given`: profile -> interview id, for merch issued earlier
-    in the same run (the records do not say so yet)."""
+    in the same run (the records do not say so yet). `unreadable`: path -> the links in the raw text
+    of each file that could not be read (`Repository.unreadable_links`)."""
     if not isinstance(record, Interview):
         raise FeedbackloopError(f"{record.id} is a feedback note: notes have no reward")
     if record.status != "completed":
@@ -126,6 +137,14 @@ def plan_reward(
         earlier = found.id if found else (merch_given or {}).get(record.user.profile or "")
         if earlier is not None:
             kind = "open-collective"
+        elif hidden := unreadable_mentions(record, unreadable or {}):
+            # A file that cannot be read may hold this person's earlier merch: a second card is money
+            # given twice, so this reward waits for the file (other rewards go on).
+            raise FeedbackloopError(
+                f"{record.id}: no merch gift card while {', '.join(hidden)} cannot be read: it names the "
+                "same person's profile, so it may record merch they already received",
+                f"run `feedbackloop validate {hidden[0]}` and fix what it says, then run this again",
+            )
     configured = settings.reward_kind(kind)
     if configured is None:
         raise UsageError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -13,6 +14,9 @@ from feedbackloop.records.model import Key, Record, Where
 from feedbackloop.records.parse import Parsed, parse
 from feedbackloop.records.problems import Problem
 from feedbackloop.records.rules import check_across, check_record
+
+# A link in a file's raw text: what is left of a file that cannot be read.
+_LINK = re.compile(r"""https?://[^\s"'<>()\[\]{}]+""")
 
 
 def is_record_file(path: Path) -> bool:
@@ -47,6 +51,7 @@ class Repository:
     settings: Settings
     parsed: list[Parsed] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    _links: dict[str, frozenset[str]] | None = field(default=None, repr=False)
 
     @property
     def records(self) -> list[Record]:
@@ -63,6 +68,22 @@ class Repository:
                 f"run `feedbackloop validate {broken[0].path}` and fix what it says",
             )
         raise UsageError(f"no interview has the id {record_id}", "run `feedbackloop status` to list them")
+
+    def unreadable_links(self) -> dict[str, frozenset[str]]:
+        """The links in the raw text of each file that could not be read, by path: such a file may
+        record a person's earlier reward, which the rewards must not miss. Read again once, when asked."""
+        if self._links is None:
+            self._links = {}
+            for parsed in self.parsed:
+                if parsed.record is not None:
+                    continue
+                try:
+                    text = (self.root / parsed.path).read_bytes().decode("utf-8", errors="replace")
+                except OSError:
+                    text = ""
+                found = (m.group().rstrip(".,;:") for m in _LINK.finditer(text))
+                self._links[parsed.path] = frozenset(found)
+        return self._links
 
     def locate(self, record: Record, key: Key) -> Where:
         """Where `key` is in `record`'s file, read again."""
