@@ -599,3 +599,29 @@ def test_request_schemas_say_where_they_come_from() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.extract(json.loads(shared.read_text())) == copied  # regenerated file is up to date
+
+
+def test_a_job_token_may_do_what_its_permissions_allow_and_nothing_else(fake: FakeGitHub) -> None:
+    """As GitHub answers a job's GITHUB_TOKEN: 403 "Resource not accessible by integration", with
+    the permissions that would have allowed it in X-Accepted-GitHub-Permissions."""
+    token = fake.grant({"contents": "read", "issues": "write"})
+    assert fake.permissions_of(token) == {"contents": "read", "issues": "write"}
+    repo = client(fake, token).get_repo(REPO)  # metadata: every job token has it
+    issue = repo.create_issue(title="Filed by a job", body="x")
+    assert issue.number == 1
+    with pytest.raises(GithubException) as refused:  # refused before the sha is even looked at
+        repo.create_git_ref("refs/heads/x", "0" * 40)
+    assert refused.value.status == 403
+    assert refused.value.data["message"] == "Resource not accessible by integration"
+    assert refused.value.headers["x-accepted-github-permissions"] == "contents=write"
+    with pytest.raises(GithubException) as refused:
+        list(repo.get_pulls(state="all"))
+    assert refused.value.status == 403
+    assert refused.value.headers["x-accepted-github-permissions"] == "pull_requests=read"
+
+    none = fake.grant({})
+    with pytest.raises(GithubException) as refused:
+        client(fake, none).get_repo(REPO).get_issue(1)
+    assert refused.value.headers["x-accepted-github-permissions"] == "issues=read"
+    everything = client(fake, fake.grant("write-all")).get_repo(REPO)
+    assert everything.get_issue(1).title == "Filed by a job"

@@ -45,7 +45,9 @@ def test_least_privilege_one_run_at_a_time_never_cancelled() -> None:
     assert workflow.permissions == {}
     assert workflow.jobs == ["publish", "rewards"]
     job = workflow.job("publish")
-    assert job["permissions"] == {"contents": "write", "issues": "write"}
+    # issues: write and contents: write, as asked; and reading which pull request merged an
+    # interview (for its comment) needs pull-requests: read (FakeGitHub refuses it otherwise).
+    assert job["permissions"] == {"contents": "write", "issues": "write", "pull-requests": "read"}
     assert job["environment"] == "feedback"
     assert workflow.concurrency["group"]
     assert workflow.concurrency["cancel-in-progress"] == "false"
@@ -162,7 +164,7 @@ def replay(world: World, event: dict[str, Any], run_id: int = 7001, **secrets: s
         event=event,
         repository=REPO,
         environments={"feedback": {"SLACK_BOT_TOKEN": world.slack.token, **secrets}},
-        github_token=world.github.token,  # the job's GITHUB_TOKEN, as `github.token`
+        grant=world.github.grant,  # the job's GITHUB_TOKEN, with its `permissions:`
         env={
             "GITHUB_API_URL": world.github.url.rstrip("/"),
             "SLACK_API_URL": world.slack.url,
@@ -342,7 +344,7 @@ def test_the_rewards_job_issues_the_gift_cards_with_the_shopify_environment_alon
                 },
                 environment_variables={"shopify": {"SHOPIFY_STORE": "feedbackloop-test.myshopify.com"}},
                 needs=needs,
-                github_token=world.github.token,
+                grant=world.github.grant,
                 env=endpoints,
                 sha=pushed,
                 run_id=run_id,
@@ -360,7 +362,8 @@ def test_the_rewards_job_issues_the_gift_cards_with_the_shopify_environment_alon
         assert rewards.ok, rewards.output
         step = rewards.step("Issue the pending gift cards")
         assert sorted(step.env) == ["GITHUB_TOKEN", "SHOPIFY_ADMIN_TOKEN", "SHOPIFY_STORE", "SLACK_BOT_TOKEN"]
-        assert step.env["GITHUB_TOKEN"] == world.github.token  # the job's own: it writes this repository only
+        # the job's own token: it writes this repository's files only
+        assert world.github.permissions_of(step.env["GITHUB_TOKEN"]) == {"contents": "write"}
         [card] = realm.shop.gift_cards()
         assert card["note"].startswith(f"feedbackloop reward {CALL_ID}\n")
         code = realm.shop.issued_codes[0]

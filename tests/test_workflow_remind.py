@@ -54,7 +54,7 @@ def replay(team: Team, **secrets: str) -> JobRun:
         event={"schedule": schedule},
         repository=REPO,
         environments={"feedback": {"SLACK_BOT_TOKEN": team.slack.token, **secrets}},
-        github_token=team.github.token,  # the job's GITHUB_TOKEN, as `github.token`
+        grant=team.github.grant,  # the job's GITHUB_TOKEN, with its `permissions:`
         env={"GITHUB_API_URL": team.github.url.rstrip("/"), "SLACK_API_URL": team.slack.url},
         sha=team.world.sha,
         run_id=len(list(team.world.tmp.glob("runner-*"))) + 1,
@@ -75,10 +75,11 @@ def test_the_scheduled_run_keeps_the_dashboard_and_reminds_each_owner_once_a_day
         assert [name.split("@")[0] for name in job.skipped] == ["actions/checkout", "actions/setup-python"]
         assert "feedbackloop is installed (pip install skipped)" in job.step("Install feedbackloop").output
         remind = job.step("Remind")
-        assert remind.env["GITHUB_TOKEN"] == team.github.token  # no FEEDBACKLOOP_GITHUB_TOKEN: the job's own
+        token = remind.env["GITHUB_TOKEN"]  # no FEEDBACKLOOP_GITHUB_TOKEN: the job's own
+        assert team.github.permissions_of(token) == {"contents": "read", "issues": "write"}
         assert remind.env["SLACK_BOT_TOKEN"] == team.slack.token
         assert team.slack.token not in job.output
-        assert team.github.token not in job.output
+        assert token not in job.output
 
         # the dashboard issue: every kind of flag, with its owners
         assert team.owed is not None

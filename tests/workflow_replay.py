@@ -39,7 +39,7 @@ import re
 import shlex
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -322,6 +322,8 @@ class Replay:
     environment_variables: dict[str, dict[str, str]] = field(default_factory=dict)  # and its `vars`
     needs: dict[str, JobRun] = field(default_factory=dict)  # the jobs this one needs, as they ran
     github_token: str = ""
+    # Makes the job's GITHUB_TOKEN from its `permissions:` (FakeGitHub.grant), instead of github_token
+    grant: Callable[[Any], str] | None = None
     env: dict[str, str] = field(default_factory=dict)  # more for every step: the fakes' endpoints
     variables: dict[str, str] = field(default_factory=dict)  # `vars.X`
     inputs: dict[str, str] = field(default_factory=dict)
@@ -335,6 +337,9 @@ class Replay:
 
     def run(self) -> JobRun:
         job = self.workflow.job(self.job_name)
+        if self.grant is not None:
+            # A job's own `permissions:` replace the workflow's; neither: the repository's default.
+            self.github_token = self.grant(job.get("permissions", self.workflow.permissions))
         runner = self.workspace.parent / f"runner-{self.run_id}"
         temp = runner / "temp"
         temp.mkdir(parents=True, exist_ok=True)

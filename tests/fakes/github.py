@@ -12,6 +12,9 @@
 What it models, the way GitHub does it:
 - auth (`Authorization: token|Bearer <token>`, else 401), the core rate limit (headers on every answer,
   403 "API rate limit exceeded" once spent), a secondary limit on demand;
+- a job's `GITHUB_TOKEN`: `grant(permissions)` makes a token holding a workflow job's `permissions:`,
+  and a request it does not cover gets GitHub's 403 "Resource not accessible by integration" with the
+  `X-Accepted-GitHub-Permissions` header (the permission each endpoint needs, as GitHub documents it);
 - every request body is validated against GitHub's own OpenAPI request schema
   (specs/github-requests.json) and refused with 422 "Invalid request.\\n\\n..." as GitHub words it;
   plus the semantic checks GitHub makes (title <= 256, body <= 65536, assignees must be assignable,
@@ -499,6 +502,29 @@ _GREEDY = re.compile(
 )
 
 
+SCOPES = (
+    "actions",
+    "attestations",
+    "checks",
+    "contents",
+    "deployments",
+    "discussions",
+    "id-token",
+    "issues",
+    "packages",
+    "pages",
+    "pull-requests",
+    "repository-projects",
+    "security-events",
+    "statuses",
+)
+LEVELS = {"none": 0, "read": 1, "write": 2}
+
+
+def _covers(granted: Mapping[str, str], needs: Mapping[str, str]) -> bool:
+    return all(LEVELS.get(granted.get(scope, "none"), 0) >= LEVELS[level] for scope, level in needs.items())
+
+
 class FakeGitHub(FakeService):
     """GitHub's REST API for issues, labels, comments, git data, contents and pull requests."""
 
@@ -525,6 +551,7 @@ class FakeGitHub(FakeService):
         self._users: dict[str, int] = {ACTIONS_BOT: ACTIONS_BOT_ID}
         self._repos: dict[str, FakeRepo] = {}
         self._doc = DOCS
+        self._grants: dict[str, dict[str, str]] = {}  # a job token -> its permissions
         self.errors: list[Exception] = []  # exceptions raised by the fake's own handlers (bugs), if any
 
     def start(self) -> FakeGitHub:
@@ -536,6 +563,24 @@ class FakeGitHub(FakeService):
         return self
 
     # -- set-up helpers for tests -------------------------------------------------------------------
+    def grant(self, permissions: Mapping[str, str] | str | None) -> str:
+        """A token as Actions makes one for a job with these `permissions:` (`{}`: none but metadata;
+        "read-all", "write-all"; None: the restricted default). The fake's own token stays all-powerful."""
+        if permissions is None:
+            permissions = {"contents": "read", "packages": "read"}
+        if isinstance(permissions, str):
+            level = {"read-all": "read", "write-all": "write"}[permissions]
+            granted = dict.fromkeys(SCOPES, level)
+        else:
+            granted = {str(scope): str(level) for scope, level in (permissions or {}).items()}
+        token = f"ghs_job{len(self._grants) + 1}_{self.token}"
+        self._grants[token] = granted
+        return token
+
+    def permissions_of(self, token: str) -> dict[str, str] | None:
+        """What a token made by `grant` may do; None for any other token."""
+        return self._grants.get(token)
+
     def add_repo(
         self,
         full_name: str,
@@ -901,7 +946,8 @@ class FakeGitHub(FakeService):
             return Response(
                 401, {"message": "Requires authentication", "documentation_url": DOCS, "status": "401"}
             )
-        if scheme.lower() not in ("token", "bearer") or given.strip() != self.token:
+        given = given.strip()
+        if scheme.lower() not in ("token", "bearer") or (given != self.token and given not in self._grants):
             return Response(401, {"message": "Bad credentials", "documentation_url": DOCS, "status": "401"})
         if request.method == "GET" and request.path.rstrip("/") == "/rate_limit":
             return self._with_rate(Response(200, self._rate_limit_json()))
@@ -915,6 +961,19 @@ class FakeGitHub(FakeService):
             return self._with_rate(Response(403, body))
         self._remaining -= 1
         inner = dataclasses.replace(request, path=self._normalize(request.path), params={})
+        if given in self._grants:
+            accepted = self._accepted(inner.method, inner.path)
+            if accepted and not any(_covers(self._grants[given], needs) for needs in accepted):
+                body = {
+                    "message": "Resource not accessible by integration",
+                    "documentation_url": DOCS,
+                    "status": "403",
+                }
+                header = ", ".join(
+                    "; ".join(f"{scope.replace('-', '_')}={level}" for scope, level in needs.items())
+                    for needs in accepted
+                )
+                return self._with_rate(Response(403, body, {"X-Accepted-GitHub-Permissions": header}))
         self._doc = DOCS
         try:
             response = super().handle(inner)
@@ -922,6 +981,32 @@ class FakeGitHub(FakeService):
             self.errors.append(error)
             response = Response(500, {"message": f"fake-github failed: {error!r}"})
         return self._with_rate(response)
+
+    def _accepted(self, method: str, path: str) -> list[dict[str, str]]:
+        """The permission sets that allow a request (any one of them), as GitHub documents them for
+        fine-grained tokens; [] for what needs none beyond metadata (which every job token has)."""
+        found = re.fullmatch(r"/repos/([^/]+)/([^/]+)(/.*)?", path)
+        if found is None:
+            return []
+        rest = found[3] or ""
+        level = "read" if method in ("GET", "HEAD") else "write"
+        part = rest.split("/")[1] if rest else ""
+        if re.fullmatch(r"/commits/[^/]+/pulls", rest):
+            return [{"contents": "read", "pull-requests": "read"}]
+        if part in ("git", "contents", "commits", "branches"):
+            return [{"contents": level}]
+        if part == "pulls":
+            return [{"pull-requests": level}]
+        if part == "labels":
+            return [{"issues": level}, {"pull-requests": level}]
+        if part == "issues":
+            number = re.match(r"/issues/(\d+)", rest)
+            repo = self._repos.get(f"{found[1]}/{found[2]}".lower())
+            issue = repo.issues.get(int(number[1])) if repo is not None and number else None
+            if issue is not None and issue.pull is not None:  # a pull request, through the issues API
+                return [{"issues": level}, {"pull-requests": level}]
+            return [{"issues": level}]
+        return []
 
     def _normalize(self, path: str) -> str:
         if len(path) > 1:
