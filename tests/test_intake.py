@@ -505,3 +505,81 @@ def test_dry_run_reads_only_the_event(desk: Desk) -> None:
     assert "id: 2026-12-03-surveys-lena" in ran.stdout
     assert "--- draft pull request: User interview: Surveys with Lena" in ran.stdout
     assert desk.github.requests == []
+
+
+def test_a_note_is_not_taken_for_another_whose_issue_number_starts_with_its_own(tmp_path: Path) -> None:
+    """Issue #1's link is the start of #12's: #1 must not take #12's note for its own and overwrite it."""
+    desk = Desk.create(tmp_path, intake_notes="main")
+    try:
+        taken = "interviews/2026/2026-11-24-slack-feedback-ana.md"
+        first = desk.open_issue(FEEDBACK, feedback_answers(profile="their profile"))
+        assert desk.replay(desk.event("opened", first)).code == 1  # what to fix: said in a comment
+        for filler in range(2, 12):
+            desk.github.seed_issue(REPO, f"Something else {filler}", "Not from a form.")
+        twelfth = desk.open_issue(
+            FEEDBACK,
+            feedback_answers(
+                profile="https://us.posthog.com/project/2/person/0196ffff-another-ana",
+                feedback="Dashboards load slowly on Mondays.",
+            ),
+        )
+        assert twelfth == 12
+        assert desk.replay(desk.event("opened", twelfth)).code == 0
+        _checkout_main(desk)  # the next run's checkout holds #12's note
+
+        fixed = desk.replay(desk.edit_issue(first, FEEDBACK, feedback_answers()))
+
+        assert fixed.code == 0, fixed.out
+        twelfths = desk.text(taken, "main") or ""
+        assert "Dashboards load slowly on Mondays." in twelfths
+        assert twelfths.rstrip().endswith(f"/{REPO}/issues/12")
+        firsts = desk.text("interviews/2026/2026-11-24-slack-feedback-ana-1.md", "main") or ""
+        assert "The SQL editor loses the query" in firsts
+        assert firsts.rstrip().endswith(f"/{REPO}/issues/1")
+    finally:
+        desk.stop()
+
+
+def test_overlapping_runs_for_two_notes_of_the_same_name_do_not_overwrite_each_other(
+    tmp_path: Path,
+) -> None:
+    """Runs of two issues overlap (the workflow's concurrency group is per issue): the other issue's
+    note lands on main between this run's look at the path and its commit."""
+    from feedbackloop.render import render
+    from helpers_repo import PROJECT
+
+    desk = Desk.create(tmp_path, intake_notes="main")
+    try:
+        taken = "interviews/2026/2026-11-24-slack-feedback-ana.md"
+        first = desk.open_issue(FEEDBACK, feedback_answers())
+        second = desk.open_issue(FEEDBACK, feedback_answers(feedback="Dashboards load slowly on Mondays."))
+        form, _ = plan.read_feedback_form(
+            desk.github.issue(REPO, second)["body"], "carol", desk.github.now().date()
+        )
+        assert form is not None
+        url = desk.github.issue(REPO, second)["html_url"]
+        theirs = render(
+            PROJECT / "templates",
+            "note.md.j2",
+            **plan.note_values(form, "2026-11-24-slack-feedback-ana", url),
+        )
+        landed: list[str] = []
+
+        def the_other_run_commits_meanwhile(request: Any) -> None:
+            if request.line.startswith("POST") and request.line.endswith("/git/trees") and not landed:
+                landed.append(request.line)
+                desk.github.commit_files(REPO, {taken: theirs}, message=f"intake: the note of #{second}")
+
+        desk.github.on_request = the_other_run_commits_meanwhile
+        ran = desk.replay(desk.event("opened", first))
+        desk.github.on_request = None
+
+        assert landed, "the race was not staged"
+        assert ran.code == 0, ran.out
+        assert desk.text(taken, "main") == theirs
+        ours_now = desk.text(f"interviews/2026/2026-11-24-slack-feedback-ana-{first}.md", "main") or ""
+        assert "The SQL editor loses the query" in ours_now
+        [comment] = desk.comments(first)
+        assert f"2026-11-24-slack-feedback-ana-{first}.md" in comment["body"]
+    finally:
+        desk.stop()

@@ -15,7 +15,9 @@ Logs and the job summary name the issue and the record id, never the person.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -106,6 +108,14 @@ def read_event(context: Context, event_path: Path | None) -> tuple[str, dict[str
     return name, payload
 
 
+class NoteTaken(Exception):
+    """Another issue's note is at the path this one was to take."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
 class Intake:
     def __init__(self, context: Context, event: IssueEvent) -> None:
         self.context = context
@@ -116,6 +126,7 @@ class Intake:
         self._github: GitHub | None = None
         self._comment: Comment | None = None
         self._comment_read = False
+        self.heads: dict[str, str] = {}  # branch heads read for the note's path, once a run
         self.lines: list[str] = []
 
     # -- plumbing ----------------------------------------------------------------------------------
@@ -194,12 +205,21 @@ class Intake:
             )
         return head
 
-    def write(self, branch: str, files: dict[str, str | None], message: str) -> str:
+    def write(
+        self, branch: str, files: dict[str, str | None], message: str, note_of: str | None = None
+    ) -> str:
         """Commit `files` (None: remove) on `branch`, made from the main branch if it does not exist;
-        nothing when the branch already holds them. Retried when someone pushes meanwhile."""
+        nothing when the branch already holds them. Retried when someone pushes meanwhile.
+
+        With `note_of` (an issue's link), the files are that issue's note: a path where the branch
+        holds something else (another issue's note, committed by a run overlapping this one) raises
+        NoteTaken instead of being overwritten."""
         head = self.github.branch_head(self.repo, branch)
         if head is None:
             base = self.head_of(self.settings.branch)
+            if note_of is not None:
+                for path in files:
+                    self.check_free(path, self.github.file_text(self.repo, path, base), note_of)
             commit = self.github.create_commit(
                 self.repo, self.github.commit_tree(self.repo, base), base, files, message
             )
@@ -207,8 +227,12 @@ class Intake:
                 return commit
             head = self.head_of(branch)  # made meanwhile (a run that stopped half way): add to it
         for _ in range(ATTEMPTS):
-            if all(self.github.file_text(self.repo, p, head) == text for p, text in files.items()):
+            held = {p: self.github.file_text(self.repo, p, head) for p in files}
+            if all(held[p] == text for p, text in files.items()):
                 return head
+            if note_of is not None:
+                for path, there in held.items():
+                    self.check_free(path, there, note_of)
             commit = self.github.create_commit(
                 self.repo, self.github.commit_tree(self.repo, head), head, files, message
             )
@@ -216,6 +240,11 @@ class Intake:
                 return commit
             head = self.head_of(branch)
         raise ServiceError("github", f"could not commit to {branch}: it kept moving", "run again")
+
+    @staticmethod
+    def check_free(path: str, there: str | None, issue_url: str) -> None:
+        if there is not None and not plan.note_of(there, issue_url):
+            raise NoteTaken(path)
 
     def pull_request(self, title: str, body: str, draft: bool) -> tuple[PullRequest, str]:
         """Open the pull request of our branch (a draft when the plan allows); the pull request and a
@@ -397,17 +426,26 @@ class Intake:
         form, problems = plan.read_feedback_form(self.event.body, self.event.author, opened_on)
         if form is None:
             return self.report_problems(problems)
-        path, text, note, problems = self.note(form)
-        if problems or note is None:
-            return self.report_problems(problems)
-        message = f"intake: {note.id} (feedback shared in #{self.number})"
-        if self.settings.intake_notes == "main":
-            commit = self.write(self.settings.branch, {path: text}, message)
+        to_main = self.settings.intake_notes == "main"
+        target = self.settings.branch if to_main else self.branch
+        taken: set[str] = set()
+        while True:
+            path, text, note, problems = self.note(form, functools.partial(self.held, target), taken)
+            if problems or note is None:
+                return self.report_problems(problems)
+            message = f"intake: {note.id} (feedback shared in #{self.number})"
+            try:
+                commit = self.write(target, {path: text}, message, note_of=self.event.url)
+            except NoteTaken as found:  # a run for another issue took the path meanwhile: the next one
+                taken.add(found.path)
+                self.heads.clear()
+                continue
+            break
+        if to_main:
             server = self.context.env.get("GITHUB_SERVER_URL", "https://github.com")
             where = f"committed to {self.settings.branch} in {server}/{self.repo}/commit/{commit}"
             self.say(f"recorded {note.id} on {self.settings.branch} ({path})")
         else:
-            self.write(self.branch, {path: text}, message)
             owner = self.repo.split("/")[0]
             pull = self.github.find_pull(self.repo, owner, self.branch)
             if pull is None:
@@ -420,15 +458,46 @@ class Intake:
         self.github.edit_issue(self.repo, self.number, state="closed", state_reason="completed")
         return OK
 
-    def note(self, form: plan.FeedbackForm) -> tuple[str, str, Note | None, list[FormProblem]]:
-        """The note's path and text (a path of its own: another note may have taken the first choice)."""
+    def held(self, branch: str, path: str) -> list[str] | None:
+        """What GitHub holds at `path`: on `branch` (None when that is this issue's note) and on the main
+        branch, whose files a pull request's branch is merged with."""
+        found: list[str] = []
+        for name in dict.fromkeys((branch, self.settings.branch)):
+            head = self.heads.get(name) or self.github.branch_head(self.repo, name)
+            if head is None:
+                continue
+            self.heads[name] = head
+            text = self.github.file_text(self.repo, path, head)
+            if text is not None and name == branch and plan.note_of(text, self.event.url):
+                return None  # ours already (a run that stopped before closing the issue): the same path
+            found += [text] if text is not None else []
+        return found
+
+    def held_here(self, path: str) -> list[str] | None:
+        """What the checkout holds at `path` (the dry run reads nothing from GitHub)."""
+        try:
+            text = (self.context.root / path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return []
+        return None if plan.note_of(text, self.event.url) else [text]
+
+    def note(
+        self,
+        form: plan.FeedbackForm,
+        held: Callable[[str], list[str] | None] | None = None,
+        taken: Collection[str] = (),
+    ) -> tuple[str, str, Note | None, list[FormProblem]]:
+        """The note's path and text: a path of its own, since another issue's note may hold the first
+        choice (`held` says what is at a path: None when it is this issue's note already)."""
         slug = slugify(plan.note_slug(form))
         issue_url = self.event.url
         folder = f"{self.settings.interviews_dir}/{form.date.year}"
         for record_id in (f"{form.date.isoformat()}-{slug}", f"{form.date.isoformat()}-{slug}-{self.number}"):
             path = f"{folder}/{record_id}.md"
-            taken = self.context.root / path
-            if taken.exists() and issue_url not in taken.read_text(encoding="utf-8", errors="replace"):
+            if path in taken:
+                continue
+            there = (held or self.held_here)(path)
+            if there is not None and any(not plan.note_of(text, issue_url) for text in there):
                 continue
             text = render(
                 self.context.root / self.settings.templates_dir,

@@ -476,6 +476,17 @@ def recorded_comment(issue: int, where: str, path: str) -> str:
     )
 
 
+# What a note intake recorded says of the issue it came from: the last line of templates/note.md.j2.
+NOTE_LINK = "Shared with the issue form: "
+
+
+def note_of(text: str, issue_url: str) -> bool:
+    """Is `text` the note recorded from the issue `issue_url`? The whole line, not a part of it: issue
+    #1's link is the start of #12's."""
+    wanted = f"{NOTE_LINK}{issue_url}"
+    return any(line.strip() == wanted for line in text.splitlines())
+
+
 def note_slug(form: FeedbackForm) -> str:
     return f"{form.received_via}-feedback-{form.first_name}"
 
