@@ -21,9 +21,10 @@ from feedbackloop.records.model import (
     Recording,
     Request,
     Reward,
+    profile_key,
 )
 from feedbackloop.records.parse import DEFAULT_MAX_BYTES, Parsed, parse
-from feedbackloop.records.rules import check_record
+from feedbackloop.records.rules import check_across, check_record
 from helpers_repo import CORPUS
 
 GOOD = CORPUS / "good" / "interviews" / "2026"
@@ -384,3 +385,47 @@ def test_yaml_errors_after_a_line_separator_are_on_the_right_line(
     found = parse(minimal('summary: "a\u2028b"\n' + extra), PATH).problems
     assert [(p.line, p.column) for p in found] == [expected[:2]]
     assert expected[2] in found[0].message
+
+
+# -- one person, however the link is written ---------------------------------------------------------
+LINK = "https://us.posthog.com/project/2/person/joe"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        LINK,
+        LINK + "/",
+        LINK + "?ref=slack",
+        LINK + "/?ref=x#events",
+        "HTTPS://US.PostHog.com/project/2/person/joe",
+        f"  {LINK}  ",
+    ],
+)
+def test_a_profile_link_written_differently_is_the_same_person(written: str) -> None:
+    assert profile_key(written) == LINK
+
+
+def test_a_profile_link_that_differs_in_its_path_is_another_person() -> None:
+    assert profile_key(LINK + "2") != profile_key(LINK)
+    assert profile_key(LINK.replace("joe", "Joe")) != profile_key(LINK)  # paths are case-sensitive
+    assert profile_key("not a link/") == "not a link"
+    assert profile_key("http://[broken/") == "http://[broken"
+
+
+def _merch(record_id: str, profile: str) -> Interview:
+    return Interview(
+        path=f"interviews/2026/{record_id}.md",
+        id=record_id,
+        date=date.fromisoformat(record_id[:10]),
+        user=Person(first_name="Joe", profile=profile),
+        status="completed",
+        reward=Reward("merch", None, "sent", sent_on=date.fromisoformat(record_id[:10])),
+    )
+
+
+def test_merch_twice_is_found_however_the_profile_link_is_written() -> None:
+    first = _merch("2026-06-18-first", LINK)
+    again = _merch("2026-11-18-again", "HTTPS://us.posthog.com/project/2/person/joe/?ref=survey")
+    [problem] = check_across([first, again], lambda record, key: (1, 1))
+    assert (problem.path, problem.code) == (again.path, "merch-twice")

@@ -108,6 +108,21 @@ def test_a_person_who_received_merch_gets_open_collective(earlier_status: str, b
         )
 
 
+@pytest.mark.parametrize(
+    "written", [JOE + "/", JOE + "?ref=newsletter", "HTTPS://US.POSTHOG.COM/project/2/person/joe#x"]
+)
+def test_the_same_person_is_found_however_the_profile_link_is_written(written: str) -> None:
+    june = call("2026-06-18-onboarding", status="sent", profile=written)
+    november = call("2026-11-18-web-analytics")
+    assert earlier_merch(november, [june, november]) == june
+    assert plan_reward(november, [june], Settings(), TODAY).action == "open-collective"
+    given = plan_reward(november, [], Settings(), TODAY, {written: "2026-11-01-x"})
+    assert given.earlier == "2026-11-01-x"
+    broken = "interviews/2026/2026-06-18-broken.md"
+    with pytest.raises(FeedbackloopError, match="cannot be read"):
+        plan_reward(november, [], Settings(), TODAY, unreadable={broken: {written}})
+
+
 def test_merch_issued_earlier_in_the_same_run_counts() -> None:
     plan = plan_reward(call("2026-11-25-again"), [], Settings(), TODAY, {JOE: "2026-11-18-first"})
     assert (plan.action, plan.convert, plan.earlier) == ("open-collective", True, "2026-11-18-first")

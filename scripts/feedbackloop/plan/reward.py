@@ -17,7 +17,7 @@ from typing import Literal
 
 from feedbackloop.config import Settings
 from feedbackloop.errors import FeedbackloopError, UsageError
-from feedbackloop.records.model import Interview, Record
+from feedbackloop.records.model import Interview, Record, profile_key
 
 NOTE_KEY = re.compile(r"^feedbackloop reward (?P<id>\S+)$", re.MULTILINE)
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$", "NZD": "NZ$"}
@@ -54,15 +54,16 @@ def money(amount: Decimal, currency: str) -> str:
 
 def earlier_merch(record: Interview, records: Iterable[Record]) -> Interview | None:
     """Another interview with the same person whose merch was issued or sent, the earliest first."""
-    profile = record.user.profile
-    if not profile:
+    if not record.user.profile:
         return None
+    profile = profile_key(record.user.profile)
     found = [
         other
         for other in records
         if isinstance(other, Interview)
         and other.id != record.id
-        and other.user.profile == profile
+        and other.user.profile
+        and profile_key(other.user.profile) == profile
         and other.reward.kind == "merch"
         and other.reward.status in ("issued", "sent")
     ]
@@ -72,10 +73,12 @@ def earlier_merch(record: Interview, records: Iterable[Record]) -> Interview | N
 def unreadable_mentions(record: Interview, unreadable: Mapping[str, Collection[str]]) -> list[str]:
     """The files that could not be read whose text holds `record`'s profile link: one of them may
     record merch the person already received. `unreadable`: path -> the links in its raw text."""
-    profile = record.user.profile
-    if not profile:
+    if not record.user.profile:
         return []
-    return sorted(path for path, links in unreadable.items() if profile in links)
+    profile = profile_key(record.user.profile)
+    return sorted(
+        path for path, links in unreadable.items() if any(profile_key(link) == profile for link in links)
+    )
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,8 @@ def plan_reward(
     earlier: str | None = None
     if kind == "merch":
         found = earlier_merch(record, records)
-        earlier = found.id if found else (merch_given or {}).get(record.user.profile or "")
+        given = {profile_key(p): i for p, i in (merch_given or {}).items()}
+        earlier = found.id if found else given.get(profile_key(record.user.profile or ""))
         if earlier is not None:
             kind = "open-collective"
         elif hidden := unreadable_mentions(record, unreadable or {}):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 Key = tuple[str | int, ...]
 Where = tuple[int, int]  # 1-based line and column
@@ -22,6 +23,20 @@ REWARD_KINDS = ("merch", "open-collective", "none")
 REWARD_STATUSES = ("pending", "issued", "sent", "declined", "not-applicable")
 FOLLOW_UP_STATUSES = ("pending", "done")
 RECEIVED_VIA = ("slack", "email", "support", "community", "social", "event", "call", "other")
+
+
+def profile_key(profile: str) -> str:
+    """A person's profile link as two are compared: one person whether or not a link has a trailing
+    slash, a query (`?ref=x`), a fragment, or capitals in its scheme or host. Every comparison of two
+    profiles goes through this (a person missed is a second merch card, or a record not forgotten)."""
+    text = profile.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # a malformed host such as "http://[x": compared as written
+        return text.rstrip("/")
+    if not parts.scheme or not parts.netloc:
+        return text.rstrip("/")
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
 
 
 @dataclass(eq=False, slots=True)

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import PurePosixPath
 
 from feedbackloop.config import Settings, suggest
-from feedbackloop.records.model import Interview, Key, Positions, Record, Where
+from feedbackloop.records.model import Interview, Key, Positions, Record, Where, profile_key
 from feedbackloop.records.problems import Problem
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -346,9 +346,9 @@ def _merch_twice(interviews: Iterable[Interview], locate: Locate) -> Iterator[Pr
         profile = interview.user.profile
         if not profile or interview.reward.kind != "merch" or interview.reward.status not in counted:
             continue
-        earlier = merch.get(profile)
+        earlier = merch.get(profile_key(profile))
         if earlier is None:
-            merch[profile] = interview
+            merch[profile_key(profile)] = interview
             continue
         line, column = locate(interview, ("reward", "kind"))
         yield Problem(
