@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from fakes.github import Person, encode_commit
-from fakes.server import Fault
+from fakes.server import Fault, Request
 from helpers_publish import (
     DOC_ID,
     JOE,
@@ -104,6 +104,38 @@ def test_a_lock_held_by_a_live_run_stops_the_run_and_a_stale_one_is_taken_over(w
     ran = world.publish(**RUN)
     assert ran.code == 0, ran.out
     assert_exactly_once(world)
+
+
+def test_a_run_held_past_its_lease_and_taken_over_leaves_the_new_holders_lock(world: World) -> None:
+    """A slow laptop run: while it waits on Slack, 31 minutes pass and another run takes its lock
+    over. Its release must not delete the other's lock (that one would then run unguarded)."""
+    lock = "refs/feedbackloop/publish"
+    tree = git(world.root, "rev-parse", "HEAD^{tree}")
+    repo = world.github.repo(REPO)
+    taken_over: list[str] = []
+
+    def slow(request: Request) -> None:
+        if taken_over or "conversations.history" not in request.line:
+            return
+        world.github.advance(31 * 60)
+        when = Person("feedbackloop", "lock@example.invalid", world.github.now())
+        raw = encode_commit(
+            tree, [repo.refs[lock]], when, when, "feedbackloop publish lock\n\nholder: run 99\n"
+        )
+        repo.refs[lock] = repo.put("commit", raw)
+        taken_over.append(repo.refs[lock])
+
+    world.slack.on_request = slow
+    ran = world.publish()  # no GITHUB_RUN_ID: a laptop
+    assert ran.code == 0, ran.out
+    assert taken_over
+    assert world.github.ref(REPO, lock) == taken_over[0]  # run 99 still holds it
+
+    world.slack.on_request = None
+    world.github.advance(31 * 60)  # and when a quick run releases its own, it is gone
+    repo.refs.pop(lock)
+    assert world.publish().code == 0
+    assert world.github.ref(REPO, lock) is None
 
 
 def test_an_earlier_attempt_of_the_same_run_holds_no_lock(world: World) -> None:

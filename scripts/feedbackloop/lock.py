@@ -73,8 +73,14 @@ class Lock:
     github: GitHub
     repo: str
     commit: str
+    taken: datetime
 
-    def release(self) -> None:
+    def release(self, now: datetime) -> None:
+        """Delete the lock. Held past half its lease (a slow laptop run), it may have been taken over
+        since: then it is read first, and another run's lock stays. A quicker run saves the read:
+        nobody takes over a lock younger than its lease."""
+        if now - self.taken >= LEASE / 2 and self.github.ref(self.repo, REF) != self.commit:
+            return
         self.github.delete_ref(self.repo, REF)
 
 
@@ -108,19 +114,19 @@ def acquire(
             raise ServiceError("github", f"GitHub refused the publish lock's commit in {repo}")
     for _ in range(2):  # the lock may be released between our create and our read
         if github.create_ref(repo, REF, commit):
-            return Lock(github, repo, commit)
+            return Lock(github, repo, commit, now)
         current = github.ref(repo, REF)
         if current is None:
             continue
         if current == commit:  # ours: the create went through but its answer was lost
-            return Lock(github, repo, commit)
+            return Lock(github, repo, commit, now)
         read = github.read_commit(repo, current)
         theirs = _parse(*read) if read else Holder("someone")
         if not _stale(theirs, me, now.astimezone(UTC)):
             raise Held(theirs)
         takeover = github.write_commit(repo, tree, [current], message, now)
         if takeover is not None and github.advance_ref(repo, REF, takeover):
-            return Lock(github, repo, takeover)
+            return Lock(github, repo, takeover, now)
         raise Held(theirs)  # another run took it over first
     # Refused, yet not there: GitHub will not make this ref (a ruleset on refs, say).
     raise ServiceError("github", f"GitHub refused to create {REF}", "", 422)

@@ -533,7 +533,7 @@ class Publisher:
         finally:
             try:
                 if lock is not None:
-                    lock.release()
+                    lock.release(datetime.fromtimestamp(self.context.policy.clock(), UTC))
                 elif self.unlocked and (github := self.services.github()) is not None:
                     # This run may hold it all the same (a killed attempt, a lost answer): it would
                     # stop the next runs.

@@ -585,7 +585,7 @@ def run_pending(context: Context, dry_run: bool) -> int:
     finally:
         try:
             if lock is not None:
-                lock.release()
+                lock.release(datetime.fromtimestamp(context.policy.clock(), UTC))
             elif unlocked and (github := services.github()) is not None:
                 # This run may hold it all the same (a killed attempt, a lost answer).
                 clear_own(github, services.repository, context.env)
