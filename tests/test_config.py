@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import MISSING, fields
 from decimal import Decimal
 from pathlib import Path
@@ -155,8 +156,29 @@ def test_a_bad_setting_is_a_usage_error_with_a_fix(table: str, fragments: list[s
             "[tool.feedbackloop]\nmax_file_kib = 'big'\n",
             ["pyproject.toml [tool.feedbackloop]: `max_file_kib`"],
         ),
+        (
+            "[tool.feedbackloops]\nslack_channel = 'C1'\n",
+            ["[tool.feedbackloops] is not read. Did you mean [tool.feedbackloop]?"],
+        ),
+        ("[tool.feedback-loop]\n", ["[tool.feedback-loop] is not read"]),
+        (
+            "[tool.feedbackloop]\ninterviews_dir = '../elsewhere'\n",
+            ["`interviews_dir` = '../elsewhere' is outside the repository"],
+        ),
+        ("[tool.feedbackloop]\ninterviews_dir = '/tmp'\n", ["is outside the repository"]),
     ],
-    ids=["unknown-key", "invalid-toml", "duplicate-key", "not-a-table", "tool-not-a-table", "wrong-type"],
+    ids=[
+        "unknown-key",
+        "invalid-toml",
+        "duplicate-key",
+        "not-a-table",
+        "tool-not-a-table",
+        "wrong-type",
+        "look-alike-table",
+        "look-alike-hyphen",
+        "interviews-outside",
+        "interviews-absolute",
+    ],
 )
 def test_through_the_cli_a_bad_pyproject_exits_2_with_the_message_and_no_traceback(
     tmp_path: Path, content: str, fragments: list[str]
@@ -182,6 +204,47 @@ def test_other_commands_refuse_a_bad_pyproject_the_same_way(tmp_path: Path, args
     assert_no_traceback(ran)
     assert "`slak_channel` is not a setting. Did you mean `slack_channel`?" in ran.stderr
     assert not (tmp_path / "interviews").exists()
+
+
+@pytest.mark.parametrize("args", [["validate"], ["status"]])
+def test_an_interviews_dir_that_is_not_there_exits_2_with_a_suggestion(
+    tmp_path: Path, args: list[str]
+) -> None:
+    (tmp_path / "interviews" / "2026").mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text("[tool.feedbackloop]\ninterviews_dir = 'interview'\n")
+    ran = feedbackloop(*args, "--root", tmp_path, "--today", TODAY, cwd=tmp_path)
+    assert ran.code == 2, ran.output
+    assert_no_traceback(ran)
+    assert "`interviews_dir` = 'interview': the repository has no such folder" in ran.stderr
+    assert "Did you mean `interviews`?" in ran.stderr
+    assert "files checked" not in ran.output
+
+
+def test_a_nested_interviews_dir_is_suggested_among_its_siblings(tmp_path: Path) -> None:
+    (tmp_path / "research" / "interviews").mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text("[tool.feedbackloop]\ninterviews_dir = 'research/interviws'\n")
+    ran = feedbackloop("validate", "--root", tmp_path, "--today", TODAY, cwd=tmp_path)
+    assert ran.code == 2, ran.output
+    assert "Did you mean `research/interviews`?" in ran.stderr
+    # with nothing like it, no guess; the default folder missing is a team with no interview yet
+    (tmp_path / "pyproject.toml").write_text("[tool.feedbackloop]\ninterviews_dir = 'calls'\n")
+    nothing = feedbackloop("validate", "--root", tmp_path, "--today", TODAY, cwd=tmp_path)
+    assert nothing.code == 2
+    assert "Did you mean" not in nothing.stderr
+    (tmp_path / "pyproject.toml").write_text("[tool.feedbackloop]\nbranch = 'main'\n")
+    empty = feedbackloop("validate", "--root", tmp_path, "--today", TODAY, cwd=tmp_path)
+    assert (empty.code, empty.stdout) == (0, "0 files checked: 0 errors, 0 warnings\n")
+
+
+def test_new_creates_the_folder_interviews_dir_names(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.feedbackloop]\ninterviews_dir = 'calls'\n")
+    shutil.copytree(PROJECT / "templates", tmp_path / "templates")
+    args = ["--topic", "Web", "--first-name", "Jo", "--interviewer", "alice", "--date", "2026-11-20"]
+    ran = feedbackloop("new", *args, "--root", tmp_path, "--today", TODAY, cwd=tmp_path)
+    assert ran.code == 0, ran.output
+    assert (tmp_path / "calls" / "2026" / "2026-11-20-web-jo.md").is_file()
+    checked = feedbackloop("validate", "--root", tmp_path, "--today", TODAY, cwd=tmp_path)
+    assert "1 file checked" in checked.stdout, checked.output  # a stub to fill in: read, not skipped
 
 
 def test_a_pyproject_that_is_not_utf8_exits_2(tmp_path: Path) -> None:

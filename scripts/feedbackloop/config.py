@@ -300,13 +300,40 @@ def load_settings(root: Path) -> Settings:
         raise UsageError(
             f"{pyproject}: [tool] must be a table", "write the settings under [tool.feedbackloop]"
         )
+    for name in tool:
+        if name != "feedbackloop" and _looks_like_ours(name):
+            # Read as nothing at all, it would leave every setting at its default without a word.
+            raise UsageError(
+                f"{pyproject}: [tool.{name}] is not read. Did you mean [tool.feedbackloop]?",
+                f"rename the table's header from [tool.{name}] to [tool.feedbackloop]",
+            )
     table = tool.get("feedbackloop", {})
     if not isinstance(table, dict):
         raise UsageError(
             f"{pyproject}: [tool.feedbackloop] must be a table",
             "write the settings as `name = value` lines under a [tool.feedbackloop] header",
         )
-    return settings_from_table(table, f"{pyproject.name} [tool.feedbackloop]")
+    settings = settings_from_table(table, f"{pyproject.name} [tool.feedbackloop]")
+    _inside(root, settings.interviews_dir, "interviews_dir", f"{pyproject.name} [tool.feedbackloop]")
+    return settings
+
+
+def _looks_like_ours(name: str) -> bool:
+    """A `[tool.*]` table name that is ours misspelt: feedbackloops, feedback-loop, feedbakloop, …"""
+    folded = name.casefold().replace("-", "").replace("_", "").replace(".", "")
+    return (
+        folded.startswith("feedback") or difflib.SequenceMatcher(None, folded, "feedbackloop").ratio() >= 0.8
+    )
+
+
+def _inside(root: Path, folder: str, name: str, where: str) -> None:
+    """A folder setting must name a folder inside the repository: outside it, nothing is versioned."""
+    base = root.resolve()
+    if not (base / folder).resolve().is_relative_to(base):
+        raise UsageError(
+            f"{where}: `{name}` = {folder!r} is outside the repository",
+            f'give a folder inside it, relative to its root, like {name} = "{SETTINGS[name].default}"',
+        )
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from feedbackloop.config import Settings
+from feedbackloop.config import SETTINGS, Settings
 from feedbackloop.errors import UsageError
 from feedbackloop.records.model import Key, Record, Where
 from feedbackloop.records.parse import Parsed, parse
@@ -28,8 +29,30 @@ def record_files(root: Path, settings: Settings) -> list[Path]:
     """Every interview and note file, in a stable order (README files aside)."""
     folder = root / settings.interviews_dir
     if not folder.is_dir():
-        return []
+        if settings.interviews_dir == SETTINGS["interviews_dir"].default and not folder.exists():
+            return []  # a team with no interview yet
+        # A folder the team named that is not there: "0 files checked" would pass every check.
+        raise UsageError(
+            f"[tool.feedbackloop] `interviews_dir` = {settings.interviews_dir!r}: the repository has no "
+            "such folder, so no interview file would be read."
+            + _folder_hint(root, settings.interviews_dir),
+            "correct interviews_dir in [tool.feedbackloop] (pyproject.toml), or create the folder",
+        )
     return sorted(p for p in folder.rglob("*.md") if is_record_file(p))
+
+
+def _folder_hint(root: Path, name: str) -> str:
+    """ "Did you mean …?" for a folder that is not there, among its would-be siblings."""
+    wanted = PurePosixPath(name)
+    parent = root / wanted.parent
+    try:
+        siblings = [p.name for p in parent.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(wanted.name, siblings, n=1, cutoff=0.6)
+    if not close:
+        return ""
+    return f" Did you mean `{(wanted.parent / close[0]).as_posix().removeprefix('./')}`?"
 
 
 def relative(root: Path, path: Path) -> str:
