@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import difflib
 import os
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -267,13 +268,29 @@ def _check_nested(values: dict[str, Any], where: str) -> None:
                 f"{where}: `rewards.{kind}` must be a table of amount and currency",
                 f'write rewards.{kind} = {{ amount = "30", currency = "USD" }}',
             )
+        example = f'rewards.{kind} = {{ amount = "30", currency = "USD" }}'
         try:
-            Decimal(str(spec.get("amount", "")))
+            amount = Decimal(str(spec.get("amount", "")))
         except InvalidOperation:
+            amount = None
+        if amount is None or isinstance(spec["amount"], bool):
             raise UsageError(
                 f"{where}: `rewards.{kind}.amount` is not a number: {spec.get('amount')!r}",
-                f'write the amount in digits: rewards.{kind} = {{ amount = "30", currency = "USD" }}',
-            ) from None
+                f"write the amount in digits: {example}",
+            )
+        if not amount.is_finite() or amount <= 0:
+            # Sent as is to Shopify and written in the follow-up ("-30 EURO"): it must be money.
+            raise UsageError(
+                f"{where}: `rewards.{kind}.amount` must be more than 0, not {spec['amount']!r}",
+                f"write the gift's value: {example}",
+            )
+        currency = spec["currency"]
+        if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
+            raise UsageError(
+                f"{where}: `rewards.{kind}.currency` must be a three-letter ISO 4217 code in capitals "
+                f"(USD, EUR, GBP), not {currency!r}",
+                f"write the store's currency code: {example}",
+            )
     for name in ("type_labels",):
         for key, value in values.get(name, {}).items():
             if key not in ("bug", "feature") or not isinstance(value, str):
