@@ -204,6 +204,17 @@ def test_what_is_not_an_amount_is_refused(written: str) -> None:
     assert problems(text) == [(10, 11, "wrong-type")]
 
 
+@pytest.mark.parametrize("written", ["0", "0.00", "00"])
+def test_a_reward_of_nothing_is_refused(written: str) -> None:
+    text = minimal(f"reward:\n  kind: merch\n  amount: {written}\n  status: pending\n")
+    parsed = parse(text, PATH)
+    assert parsed.record is not None
+    assert parsed.positions is not None
+    found = check_record(parsed.record, parsed.positions, parsed.text, Settings(), date(2026, 11, 28))
+    assert [(p.line, p.column, p.code) for p in found] == [(10, 11, "bad-value")]
+    assert "a reward is worth more than nothing" in found[0].message
+
+
 @pytest.mark.parametrize(
     ("written", "value"),
     [

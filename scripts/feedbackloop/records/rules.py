@@ -257,6 +257,14 @@ def _reward(rules: _Rules, interview: Interview, today: date) -> None:
             f"a {reward.kind} reward cannot be not-applicable",
             "write `status: pending` (or `declined` if the person said no), or `kind: none`",
         )
+    if reward.amount is not None and reward.amount <= 0:
+        rules.error(
+            ("reward", "amount"),
+            "bad-value",
+            f"`reward.amount` is {reward.amount}: a reward is worth more than nothing",
+            "write the amount given, like `amount: 30` (or remove it for the settings' amount), or "
+            "`kind: none` with `status: not-applicable` for no reward",
+        )
     checks = (
         ("reward", "sent_on", reward.status == "sent", reward.sent_on, "sent"),
         ("follow_up", "done_on", follow_up.status == "done", follow_up.done_on, "done"),
