@@ -304,3 +304,47 @@ def test_a_folder_stands_for_the_records_in_it_and_a_readme_is_not_one(repo: Pat
 def test_problems_are_reported_for_the_files_asked_about_only(typo: Path) -> None:
     ran = validate(typo, "interviews/2026/2026-11-18-web-analytics-joe.md")
     assert (ran.code, ran.stdout) == (0, "1 file checked: 0 errors, 0 warnings\n")
+
+
+# -- file names ----------------------------------------------------------------------------------------------
+MISNAMED = ("interviews/2026/2026-11-20-upper.MD", "interviews/2026/2026-11-21-long.markdown")
+
+
+def _misnamed_line(path: str) -> str:
+    suffix = path[path.rindex(".") :]
+    right = path.removesuffix(suffix) + ".md"
+    return (
+        f"{path}:1:1: error: the file name ends in `{suffix}`: only `.md` files are interview files, so "
+        f"this one is not checked, published or reminded about. Fix: rename it: git mv {path} {right} "
+        "[wrong-file-name]"
+    )
+
+
+def test_a_markdown_file_not_named_md_is_reported_not_skipped(repo: Path) -> None:
+    for path in MISNAMED:
+        add(repo, path, interview(path.split("/")[-1].split(".")[0]))
+    add(repo, "interviews/README.markdown", "# Our interviews\n")  # a README is not a record
+    add(repo, "interviews/2026/notes.txt", "not markdown: not ours\n")
+
+    every = validate(repo)
+    folder = validate(repo, "interviews/2026")
+    one = validate(repo, MISNAMED[0])
+
+    for ran in (every, folder):
+        assert ran.code == 1, ran.output
+        assert ran.stdout.splitlines() == [
+            *map(_misnamed_line, MISNAMED),
+            "9 files checked: 2 errors, 0 warnings",
+        ]
+    assert one.stdout.splitlines() == [_misnamed_line(MISNAMED[0]), "1 file checked: 1 error, 0 warnings"]
+    status = feedbackloop("status", "--all", "--today", TODAY, cwd=repo)
+    assert "2 files could not be read" in status.stdout
+
+
+def test_changed_reports_a_misnamed_file_the_branch_added(branch: tuple[Path, str]) -> None:
+    clone, _ = branch
+    add(clone, MISNAMED[0], interview("2026-11-20-upper"))
+    ran = validate(clone, "--changed")
+    assert ran.code == 1, ran.output
+    assert _misnamed_line(MISNAMED[0]) in ran.stdout.splitlines()
+    assert ran.stdout.endswith("2 files checked: 2 errors, 0 warnings\n")

@@ -12,7 +12,14 @@ from feedbackloop.context import Context
 from feedbackloop.errors import FAILED, OK, UsageError
 from feedbackloop.git import changed_files, pull_request_base
 from feedbackloop.records.problems import Problem, as_json, has_errors
-from feedbackloop.records.repo import is_record_file, load, record_files, relative
+from feedbackloop.records.repo import (
+    interview_folder_files,
+    is_misnamed,
+    is_record_file,
+    load,
+    misnamed_files,
+    relative,
+)
 
 
 def _selected(context: Context, paths: Sequence[Path]) -> set[str] | None:
@@ -23,6 +30,7 @@ def _selected(context: Context, paths: Sequence[Path]) -> set[str] | None:
     for path in paths:
         if path.is_dir():
             chosen.update(relative(context.root, p) for p in path.rglob("*.md") if is_record_file(p))
+            chosen.update(relative(context.root, p) for p in misnamed_files(path))
         elif path.is_file():
             if path.name.lower() != "readme.md":  # as in a folder: pre-commit passes README.md too
                 chosen.add(relative(context.root, path))
@@ -37,14 +45,17 @@ def run(context: Context, paths: Sequence[Path], output: str, changed: bool = Fa
         if changed_files(context.root, base, "pyproject.toml", suffix="pyproject.toml"):
             click.echo("The settings changed: every interview file is checked.")
         else:
-            paths = [*paths, *changed_files(context.root, base, context.settings.interviews_dir)]
+            # Every changed file, not only `.md` ones: a `.MD` or `.markdown` file must be reported too.
+            changed_paths = changed_files(context.root, base, context.settings.interviews_dir, suffix="")
+            paths = [*paths, *(p for p in changed_paths if is_record_file(p) or is_misnamed(p))]
             if not paths:
                 click.echo("No interview files changed.")
                 return OK
     chosen = _selected(context, paths)
     outside: list[Path] = []
     if chosen is not None:  # files passed by path that are not under interviews/ are read too
-        known = {relative(context.root, p) for p in record_files(context.root, context.settings)}
+        listed = interview_folder_files(context.root, context.settings)
+        known = {relative(context.root, p) for p in listed}
         outside = [Path(p) if Path(p).is_absolute() else context.root / p for p in sorted(chosen - known)]
     repository = context.repository
     if outside:

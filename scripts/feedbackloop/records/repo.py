@@ -20,9 +20,28 @@ from feedbackloop.records.rules import check_across, check_record
 _LINK = re.compile(r"""https?://[^\s"'<>()\[\]{}]+""")
 
 
+# What else a markdown file may be called: such a file in the interviews folder is a record nobody reads.
+_MARKDOWN = (".md", ".markdown", ".mdown", ".mkd", ".mkdn")
+
+
 def is_record_file(path: Path) -> bool:
     """A markdown file that is not a README (a folder of interviews may explain itself in one)."""
     return path.suffix == ".md" and path.name.lower() != "readme.md" and path.is_file()
+
+
+def is_misnamed(path: Path) -> bool:
+    """A markdown file whose name does not end in `.md` (`.MD`, `.markdown`, …), README files aside."""
+    return (
+        path.suffix != ".md"
+        and path.suffix.lower() in _MARKDOWN
+        and path.stem.lower() != "readme"
+        and path.is_file()
+    )
+
+
+def misnamed_files(folder: Path) -> list[Path]:
+    """The misnamed markdown files under `folder`, in a stable order."""
+    return sorted(p for p in folder.rglob("*") if is_misnamed(p))
 
 
 def record_files(root: Path, settings: Settings) -> list[Path]:
@@ -34,8 +53,7 @@ def record_files(root: Path, settings: Settings) -> list[Path]:
         # A folder the team named that is not there: "0 files checked" would pass every check.
         raise UsageError(
             f"[tool.feedbackloop] `interviews_dir` = {settings.interviews_dir!r}: the repository has no "
-            "such folder, so no interview file would be read."
-            + _folder_hint(root, settings.interviews_dir),
+            "such folder, so no interview file would be read." + _folder_hint(root, settings.interviews_dir),
             "correct interviews_dir in [tool.feedbackloop] (pyproject.toml), or create the folder",
         )
     return sorted(p for p in folder.rglob("*.md") if is_record_file(p))
@@ -53,6 +71,13 @@ def _folder_hint(root: Path, name: str) -> str:
     if not close:
         return ""
     return f" Did you mean `{(wanted.parent / close[0]).as_posix().removeprefix('./')}`?"
+
+
+def interview_folder_files(root: Path, settings: Settings) -> list[Path]:
+    """The record files, and the misnamed ones to report, in a stable order."""
+    folder = root / settings.interviews_dir
+    found = record_files(root, settings)
+    return sorted(found + misnamed_files(folder)) if folder.is_dir() else found
 
 
 def relative(root: Path, path: Path) -> str:
@@ -126,8 +151,24 @@ def load(root: Path, settings: Settings, today: date, files: Iterable[Path] | No
     """Read and check every record; one bad file never stops the others."""
     repository = Repository(root, settings)
     max_bytes = settings.max_file_kib * 1024
-    for path in record_files(root, settings) if files is None else files:
+    for path in interview_folder_files(root, settings) if files is None else files:
         name = relative(root, path)
+        if is_misnamed(path):
+            # Not read as a record (nothing would publish or remind about it), but reported, and its
+            # text still searched where a person's history matters (`unreadable_links`).
+            wanted = PurePosixPath(name).with_suffix(".md").as_posix()
+            problem = Problem(
+                name,
+                1,
+                1,
+                "wrong-file-name",
+                f"the file name ends in `{path.suffix}`: only `.md` files are interview files, so this one "
+                "is not checked, published or reminded about",
+                f"rename it: git mv {name} {wanted}",
+            )
+            repository.parsed.append(Parsed(name, None, [problem]))
+            repository.problems.append(problem)
+            continue
         try:
             data = path.read_bytes()
         except OSError as error:
