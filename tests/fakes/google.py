@@ -798,6 +798,10 @@ class DocumentState:
     shared: bool = True
     # Every updateTextStyle / updateParagraphStyle that was applied, as sent (styles are not modelled).
     style_requests: list[dict[str, Any]] = field(default_factory=list)
+    # Text inserted exactly at a named range's end: Docs does not say whether the range takes it in
+    # ("content inserted inside a named range generally expands that range"). The fake assumes the
+    # worst for our entries, that it does; False: it stays outside.
+    ends_grow: bool = True
 
     @property
     def end(self) -> int:
@@ -825,7 +829,7 @@ class DocumentState:
             for start, end in named.ranges:
                 if index <= start:  # at or before the start: the range moves, the new text stays outside
                     moved.append((start + length, end + length))
-                elif index < end:  # strictly inside: the range grows
+                elif index < end or (index == end and self.ends_grow):  # inside: the range grows
                     moved.append((start, end + length))
                 else:
                     moved.append((start, end))

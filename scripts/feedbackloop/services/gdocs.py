@@ -4,6 +4,11 @@ An entry is held by a named range, so it is found again (one `documents.get` per
 place. Every batch names the revision it was computed from: if someone edits the doc meanwhile, Docs
 refuses the batch, nothing is applied (a batch is atomic), and the caller reads the doc again.
 Indexes are UTF-16 code units, as Docs counts them.
+
+The range holds an entry's text but not its final newline. Docs says only that content inserted
+inside a named range "generally expands" it; what text inserted exactly at a range's end does is not
+said. So nothing of ours is ever inserted at the edge of a range: the next entry goes in after that
+newline, and a rewritten entry starts after the newline of the one before it.
 """
 
 from __future__ import annotations
@@ -40,10 +45,15 @@ class Document:
         return "".join(out)
 
     def span(self, name: str) -> tuple[int, int] | None:
+        """Where the entry held by `name` is, with the newline that ends it (never the body's last
+        one, which cannot be deleted)."""
         found = self.ranges.get(name)
         if not found:
             return None
-        return min(s for s, _ in found), max(e for _, e in found)
+        start, end = min(s for s, _ in found), max(e for _, e in found)
+        if end < self.end - 1 and self.text(end, end + 1) == "\n":
+            end += 1
+        return start, end
 
     @property
     def last_paragraph_empty(self) -> bool:
@@ -67,32 +77,27 @@ def parse_document(doc_id: str, raw: dict[str, Any]) -> Document:
     return Document(doc_id, str(raw.get("revisionId", "")), end, ranges, runs)
 
 
+def _hold(name: str, start: int, text: str) -> dict[str, Any]:
+    """The named range over an entry's text at `start`, its final newline left out."""
+    held = utf16_len(text.removesuffix("\n"))
+    return {"createNamedRange": {"name": name, "range": {"startIndex": start, "endIndex": start + held}}}
+
+
 def append_requests(at: int, lead: str, name: str, text: str) -> list[dict[str, Any]]:
     """Insert `lead + text` at `at` and hold `text` with the named range `name`."""
-    start = at + utf16_len(lead)
     return [
         {"insertText": {"location": {"index": at}, "text": lead + text}},
-        {
-            "createNamedRange": {
-                "name": name,
-                "range": {"startIndex": start, "endIndex": start + utf16_len(text)},
-            }
-        },
+        _hold(name, at + utf16_len(lead), text),
     ]
 
 
 def replace_requests(start: int, end: int, name: str, text: str) -> list[dict[str, Any]]:
-    """Rewrite the span of the named range `name` with `text`, and hold the new text by the same name."""
+    """Rewrite an entry's span (from Document.span) with `text`, held again by the same name."""
     return [
         {"deleteNamedRange": {"name": name}},
         {"deleteContentRange": {"range": {"startIndex": start, "endIndex": end}}},
         {"insertText": {"location": {"index": start}, "text": text}},
-        {
-            "createNamedRange": {
-                "name": name,
-                "range": {"startIndex": start, "endIndex": start + utf16_len(text)},
-            }
-        },
+        _hold(name, start, text),
     ]
 
 
