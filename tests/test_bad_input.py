@@ -145,6 +145,12 @@ EXPECTED = [
     broken_rule(
         Y + "merch-again.md", 12, 9, "merch-twice", "already received merch (2026-11-02-merch-first)"
     ),
+    # What becomes a one-line title: GitHub refuses an issue title over 256 characters.
+    broken_rule(Y + "request-title-too-long.md", 13, 12, "too-long", "258 characters long"),
+    broken_rule(Y + "request-title-line-break.md", 13, 12, "line-break", "`requests[0].title` breaks a line"),
+    broken_rule(Y + "topic-line-break.md", 3, 8, "line-break", "`topic` breaks a line"),
+    broken_rule(Y + "first-name-line-break.md", 8, 15, "line-break", "`user.first_name` breaks a line"),
+    broken_rule(Y + "interviewers-twice.md", 6, 28, "duplicate", "`Alice` is listed twice in `interviewers`"),
     broken_rule(
         "2026/archive/2026-11-20-twin.md",
         2,

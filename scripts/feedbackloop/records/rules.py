@@ -19,6 +19,7 @@ ID = re.compile(r"\d{4}-\d{2}-\d{2}-[a-z0-9]+(?:-[a-z0-9]+)*")
 POSTHOG_PERSON = re.compile(r"https://[^/\s]+/project/\d+/person/[^/?#\s]+/?")
 GITHUB_ISSUE = re.compile(r"https://[^/\s]+/([^/\s]+/[^/\s]+)/(?:issues|pull)/(\d+)")
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+ISSUE_TITLE_MAX = 256  # GitHub refuses a longer issue title
 
 
 class _Rules:
@@ -116,6 +117,8 @@ def _people(rules: _Rules, settings: Settings) -> None:
             )
     elif not user.first_name:
         rules.error(("user",), "missing-key", "`user.first_name` is required", "add the person's first name")
+    elif user.first_name.splitlines() != [user.first_name]:
+        _one_line(rules, ("user", "first_name"), user.first_name, "part of one-line titles")
     elif " " in user.first_name.strip():
         rules.error(
             ("user", "first_name"),
@@ -140,6 +143,17 @@ def _people(rules: _Rules, settings: Settings) -> None:
             "`user.profile` is not a PostHog person link",
             "copy the link of their person page: https://us.posthog.com/project/<id>/person/<distinct id>",
         )
+    if isinstance(record, Interview):
+        seen: set[str] = set()
+        for index, login in enumerate(record.interviewers):
+            if login.casefold() in seen:
+                rules.error(
+                    ("interviewers", index),
+                    "duplicate",
+                    f"`{login}` is listed twice in `interviewers`",
+                    "list each interviewer once",
+                )
+            seen.add(login.casefold())
     if settings.roster:
         logins = record.interviewers if isinstance(record, Interview) else (record.received_by,)
         for index, login in enumerate(logins):
@@ -154,9 +168,30 @@ def _people(rules: _Rules, settings: Settings) -> None:
                 )
 
 
+def _one_line(rules: _Rules, key: Key, value: str | None, becomes: str) -> None:
+    """A value that becomes a one-line title must not break a line (a `|` block, a quoted `\n`)."""
+    if value and value.splitlines() != [value]:
+        name = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in key)[1:]
+        rules.error(
+            key,
+            "line-break",
+            f"`{name}` breaks a line, and it becomes {becomes}",
+            "write it on one line (a `>-` block folds its lines into one)",
+        )
+
+
 def _requests(rules: _Rules, today: date) -> None:
     record = rules.record
     for index, request in enumerate(record.requests):
+        _one_line(rules, ("requests", index, "title"), request.title, "a GitHub issue's title")
+        if len(request.title) > ISSUE_TITLE_MAX:
+            rules.error(
+                ("requests", index, "title"),
+                "too-long",
+                f"the request's title is {len(request.title)} characters long: GitHub refuses an "
+                f"issue title over {ISSUE_TITLE_MAX}",
+                f"shorten it to {ISSUE_TITLE_MAX} characters or fewer; put the rest in `details`",
+            )
         if request.issue and not GITHUB_ISSUE.fullmatch(request.issue):
             rules.error(
                 ("requests", index, "issue"),
@@ -181,6 +216,7 @@ def _requests(rules: _Rules, today: date) -> None:
 
 
 def _interview(rules: _Rules, interview: Interview, today: date) -> None:
+    _one_line(rules, ("topic",), interview.topic, "part of one-line titles")
     if interview.status == "completed":
         if interview.date > today:
             rules.error(
