@@ -145,6 +145,9 @@ EXPECTED = [
     broken_rule(
         Y + "merch-again.md", 12, 9, "merch-twice", "already received merch (2026-11-02-merch-first)"
     ),
+    broken_rule(
+        Y + "email-escaped.md", 9, 12, "email-address", "an e-mail address is in the file, written with"
+    ),
     # What becomes a one-line title: GitHub refuses an issue title over 256 characters.
     broken_rule(Y + "request-title-too-long.md", 13, 12, "too-long", "258 characters long"),
     broken_rule(Y + "request-title-line-break.md", 13, 12, "line-break", "`requests[0].title` breaks a line"),

@@ -440,3 +440,32 @@ def test_merch_twice_is_found_however_the_profile_link_is_written() -> None:
     again = _merch("2026-11-18-again", "HTTPS://us.posthog.com/project/2/person/joe/?ref=survey")
     [problem] = check_across([first, again], lambda record, key: (1, 1))
     assert (problem.path, problem.code) == (again.path, "merch-twice")
+
+
+def _rule_problems(text: str, settings: Settings | None = None) -> list[tuple[int, int, str]]:
+    parsed = parse(text, PATH)
+    assert parsed.record is not None
+    assert parsed.positions is not None
+    found = check_record(
+        parsed.record, parsed.positions, parsed.text, settings or Settings(), date(2026, 11, 28)
+    )
+    return [(p.line, p.column, p.code) for p in found]
+
+
+@pytest.mark.parametrize(
+    ("written", "where"),
+    [
+        ('"joe\\x40acme.com"', (8, 12)),
+        ('"joe\\u0040acme.com"', (8, 12)),
+        ('"joe@ac\\\n    me.com"', (8, 12)),  # an escaped line break joins the two halves
+    ],
+)
+def test_an_email_address_spelt_with_escapes_is_found(written: str, where: tuple[int, int]) -> None:
+    text = minimal(user=f"  company: {written}\n")
+    assert _rule_problems(text) == [(*where, "email-address")]
+    assert _rule_problems(text, Settings(allow_emails=True)) == []
+
+
+def test_an_email_address_written_plainly_beside_an_escape_is_reported_once() -> None:
+    text = minimal(user='  company: "Acme\\tjoe@acme.com"\n')
+    assert _rule_problems(text) == [(8, 18, "email-address")]

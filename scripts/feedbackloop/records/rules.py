@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import fields, is_dataclass
 from datetime import date
 from pathlib import PurePosixPath
 
@@ -340,8 +341,34 @@ def _at_body(problem: Problem, positions: Positions, body: str) -> Problem:
     return Problem(problem.path, line, 1, problem.code, problem.message, problem.fix, problem.severity)
 
 
+def _string_values(value: object, key: Key) -> Iterator[tuple[Key, str]]:
+    """Every text a record holds, with its key: the frontmatter as read, escapes undone."""
+    if isinstance(value, str):
+        yield key, value
+    elif is_dataclass(value) and not isinstance(value, type):
+        for field in fields(value):
+            if field.name not in ("path", "notes"):  # not frontmatter: the body is read as written
+                yield from _string_values(getattr(value, field.name), (*key, field.name))
+    elif isinstance(value, tuple | list):
+        for index, item in enumerate(value):
+            yield from _string_values(item, (*key, index))
+
+
 def _emails(rules: _Rules, text: str, settings: Settings) -> None:
-    if settings.allow_emails or "@" not in text:
+    if settings.allow_emails:
+        return
+    if "\\" in text:
+        # A double-quoted YAML value can spell an address with escapes (`joe\x40acme.com`), which the
+        # scan of the file's text below cannot see: the values as read are searched too.
+        for key, value in _string_values(rules.record, ()):
+            if any(found.group() not in text for found in EMAIL.finditer(value)):
+                rules.error(
+                    key,
+                    "email-address",
+                    "an e-mail address is in the file, written with escapes",
+                    "remove it and keep the person's profile link instead (or set allow_emails = true)",
+                )
+    if "@" not in text:
         return
     # split("\n"), not splitlines(): that also breaks at form feeds, U+2028 and others, and the line
     # numbers would no longer be the file's.
