@@ -293,6 +293,27 @@ def test_guests_added_by_hand_stay_when_interviewers_are_invited(user: Setup) ->
     assert emails == ["alice@acme.example", "lena@example.org", "bob@acme.example"]
 
 
+def test_a_corrected_topic_or_name_renames_the_event_and_a_dropped_interviewer_is_uninvited(
+    user: Setup,
+) -> None:
+    _, changes, _ = user.sync(call(interviewers=("alice", "bob")))
+    booked = with_ledger(call(interviewers=("alice", "bob")), changes)
+    event = event_id(booked.id)
+    stored = user.calendar.calendars[CALENDAR].events[event]
+    stored["attendees"].append({"email": "lena@example.org", "responseStatus": "accepted"})
+    fixed = replace(booked, topic="Session replay", user=Person(first_name="Lina"), interviewers=("alice",))
+
+    results, _, _ = user.sync(fixed)
+
+    assert [r.done for r in results] == ["renamed and uninvited 1 teammate on the calendar"]
+    now = user.calendar.event(CALENDAR, event)
+    assert now is not None
+    assert now["summary"] == "Session replay user interview with Lina"
+    assert [a["email"] for a in now["attendees"]] == ["alice@acme.example", "lena@example.org"]
+    again, _, _ = user.sync(fixed)
+    assert [r.done for r in again] == ["on the calendar"]
+
+
 # -- failures --------------------------------------------------------------------------------------
 def test_calendars_rate_limit_403_is_waited_out_through_the_shared_policy(user: Setup) -> None:
     user.calendar.inject(calendar_rate_limited(403, retry_after=2), match="POST *")

@@ -143,7 +143,8 @@ class CalendarSync:
             result.done = "its calendar event was deleted by hand: left as it is"
             result.note = "set `status: cancelled` in the file, or restore the event in the calendar"
             return result
-        patch = change(existing, wanted, self.zone)
+        team = [t.email for t in self.context.settings.team if t.email]
+        patch = change(existing, wanted, self.zone, team)
         if not patch:
             result.done = verb
             return result

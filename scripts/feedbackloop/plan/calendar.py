@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -119,9 +119,17 @@ class Change:
         return bool(self.fields)
 
 
-def change(existing: Mapping[str, Any], wanted: Mapping[str, Any], time_zone: str) -> Change:
-    """Move the event when the call's time changed; add interviewers it does not invite yet. Guests a
-    person added by hand (the user, say) stay: attendees are only ever added."""
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'s' * (n != 1)}"
+
+
+def change(
+    existing: Mapping[str, Any], wanted: Mapping[str, Any], time_zone: str, team: Collection[str] = ()
+) -> Change:
+    """Move the event when the call's time changed; rename it when the topic or the first name did;
+    invite the interviewers it does not invite yet, and uninvite teammates (`team`: the roster's
+    e-mail addresses) who are no longer interviewers. Guests a person added by hand (the user, say)
+    stay. Attendees are left alone when `wanted` has none (invitations are off)."""
     fields: dict[str, Any] = {}
     what = []
     if not (
@@ -130,10 +138,24 @@ def change(existing: Mapping[str, Any], wanted: Mapping[str, Any], time_zone: st
     ):
         fields["start"], fields["end"] = wanted["start"], wanted["end"]
         what.append("moved")
-    present = [a for a in existing.get("attendees") or () if isinstance(a, dict)]
-    emails = {str(a.get("email", "")).casefold() for a in present}
-    missing = [a for a in wanted.get("attendees") or () if a["email"].casefold() not in emails]
-    if missing:
-        fields["attendees"] = [*present, *missing]
-        what.append(f"invited {len(missing)} interviewer{'s' * (len(missing) != 1)}")
+    if existing.get("summary") != wanted["summary"]:
+        fields["summary"] = wanted["summary"]
+        what.append("renamed")
+    invited = {a["email"].casefold() for a in wanted.get("attendees") or ()}
+    if invited:
+        teammates = {email.casefold() for email in team}
+        present = [a for a in existing.get("attendees") or () if isinstance(a, dict)]
+        kept = [
+            a
+            for a in present
+            if (email := str(a.get("email", "")).casefold()) in invited or email not in teammates
+        ]
+        emails = {str(a.get("email", "")).casefold() for a in kept}
+        missing = [a for a in wanted.get("attendees") or () if a["email"].casefold() not in emails]
+        if missing or len(kept) < len(present):
+            fields["attendees"] = [*kept, *missing]
+        if missing:
+            what.append(f"invited {_count(len(missing), 'interviewer')}")
+        if len(kept) < len(present):
+            what.append(f"uninvited {_count(len(present) - len(kept), 'teammate')}")
     return Change(fields, " and ".join(what))
