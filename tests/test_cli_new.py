@@ -160,6 +160,28 @@ def test_bad_flags_exit_2(repo: Path, args: list[str], message: str) -> None:
     assert message in ran.stderr
 
 
+@pytest.mark.parametrize(
+    ("first_name", "topic", "interviewers", "message"),
+    [
+        ("Joe Smith", "Web", ["alice"], "`user.first_name` holds more than a first name"),
+        ("Joe", "Web\nanalytics", ["alice"], "`topic` breaks a line"),
+        ("Joe\r\nSmith", "Web", ["alice"], "`user.first_name` breaks a line"),
+        ("Joe", "Web", ["alice", "Alice"], "`Alice` is listed twice in `interviewers`"),
+        ("Joe", "joe@acme.com", ["alice"], "an e-mail address is in the file"),
+    ],
+)
+def test_a_value_validate_would_reject_is_refused_with_its_message(
+    repo: Path, first_name: str, topic: str, interviewers: list[str], message: str
+) -> None:
+    logins = [arg for login in interviewers for arg in ("--interviewer", login)]
+    ran = new(repo, "--topic", topic, "--first-name", first_name, *logins, "--date", "2026-12-05")
+    assert ran.code == 2, ran.output
+    assert_no_traceback(ran)
+    assert ran.stderr.startswith(f"error: the new interview would not be valid: {message}"), ran.stderr
+    assert "\n  fix: " in ran.stderr
+    assert not (repo / "interviews").exists()
+
+
 def test_an_interviewer_off_the_roster_is_refused(repo: Path) -> None:
     (repo / "pyproject.toml").write_text('[tool.feedbackloop]\nroster = [{ github = "alice" }]\n')
     ran = new(repo, "--topic", "Web", "--first-name", "Joe", "--interviewer", "mallory")

@@ -13,6 +13,7 @@ import click
 from feedbackloop.context import Context
 from feedbackloop.errors import OK, FeedbackloopError, UsageError
 from feedbackloop.records.parse import parse
+from feedbackloop.records.rules import check_record
 from feedbackloop.render import render
 
 
@@ -85,12 +86,35 @@ def _ask(options: dict[str, Any], today: date) -> None:
         options["profile"] = click.prompt(_PROMPTS["profile"], default="", show_default=False).strip() or None
 
 
+# The rules a value given to `new` can break (a stub has no summary or notes yet: those wait).
+_VALUE_RULES = ("first-name-only", "line-break", "email-address", "duplicate")
+
+
+def _refuse_what_validate_would(context: Context, path: str, text: str) -> None:
+    """A file `validate` rejects for a value given here is refused before it is written, with the same
+    message."""
+    parsed = parse(text, path)
+    if parsed.record is None or parsed.positions is None:
+        return  # interview_stub said what is wrong already
+    found = [
+        p
+        for p in check_record(parsed.record, parsed.positions, text, context.settings, context.today)
+        if p.code in _VALUE_RULES
+    ]
+    if found:
+        raise UsageError(
+            "the new interview would not be valid: " + "; ".join(p.message for p in found),
+            "; ".join(dict.fromkeys(p.fix for p in found)),
+        )
+
+
 def run(context: Context, **options: Any) -> int:
     _ask(options, context.today)
     options["date"] = options.pop("call_date", None) or context.today
     options["time"] = options.pop("call_time", None)
     path, text = interview_stub(context, options)
     settings = context.settings
+    _refuse_what_validate_would(context, path, text)
     strangers = [
         login
         for login in options.get("interviewers") or ()
