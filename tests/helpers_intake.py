@@ -16,6 +16,8 @@ test did (the checkout is `desk.root`; Python is this virtual environment, with 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -271,6 +273,52 @@ class Desk:
             for path, raw in self.github.files(REPO, ref).items()
             if path.startswith(folder)
         }
+
+    def checkout_main(self) -> None:
+        """What actions/checkout does at the start of the next run: the remote's main in the work tree."""
+        self.github.export_git(REPO, self.root, branch="main")
+        git(self.root, "reset", "--quiet", "--hard", "main")
+
+    def forget(self, who: str, *, dry_run: bool = False) -> Ran:
+        """`feedbackloop forget WHO` in this process, in the checkout at the remote's main, as a teammate
+        runs it: GitHub's token, the calendar's key and endpoint. Retry waits are recorded, not slept."""
+        from feedbackloop.commands import forget
+        from feedbackloop.config import Environment
+        from feedbackloop.context import Context
+        from feedbackloop.errors import FeedbackloopError
+        from feedbackloop.services.retry import Policy
+
+        self.checkout_main()
+        self.runs += 1
+        run_dir = self.tmp / f"run-{self.runs}"
+        run_dir.mkdir(parents=True)
+        summary = run_dir / "step_summary.md"
+        env = {
+            "GITHUB_TOKEN": self.github.token,
+            "GITHUB_REPOSITORY": REPO,
+            "GITHUB_API_URL": self.github.url.rstrip("/"),
+            "GITHUB_SERVER_URL": SERVER,
+            "GITHUB_STEP_SUMMARY": str(summary),
+        }
+        if self.calendar is not None:
+            key = run_dir / "google-key.json"
+            key.write_text(self.secrets["GOOGLE_SERVICE_ACCOUNT_KEY"], encoding="utf-8")
+            env["GOOGLE_APPLICATION_CREDENTIALS"] = str(key)
+            env["GOOGLE_CALENDAR_API_URL"] = self.calendar.base_url
+
+        def wait(seconds: float) -> None:
+            self.github.advance(seconds)
+
+        context = Context(self.root, Environment(env), TODAY, policy=Policy(sleep=wait))
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            try:
+                code = forget.run(context, who, dry_run)
+            except FeedbackloopError as error:
+                print(f"error: {error}")
+                code = error.exit_code
+        told = summary.read_text(encoding="utf-8") if summary.exists() else ""
+        return Ran(True, code, out.getvalue() + told)
 
     # -- the runner --------------------------------------------------------------------------------
     def runner_env(self, event_path: Path, env_file: Path, summary: Path, temp: Path) -> dict[str, str]:

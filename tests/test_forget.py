@@ -10,6 +10,7 @@ touched."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,13 @@ import yaml
 
 from fakes.server import Fault
 from feedbackloop.commands.forget import REMOVED, Erasure
+from feedbackloop.plan import intake as plan_intake
 from feedbackloop.plan.calendar import event_id
 from feedbackloop.plan.publish import marker, markers
 from feedbackloop.records.parse import parse
 from feedbackloop.records.writeback import DELETE, apply_changes
+from helpers_intake import CALENDAR as CALENDAR_INTAKE
+from helpers_intake import FEEDBACK, INTERVIEW, REPO, Desk, feedback_answers, interview_answers
 from helpers_privacy import (
     CALENDAR,
     CALL,
@@ -397,3 +401,162 @@ def test_a_doc_edited_while_its_entries_are_removed_is_read_again(realm: Realm) 
     assert docs.count("POST *") == 2
     assert realm.world.doc_text().startswith("Agenda: User interviews\n")
     assert leaks(realm.world.doc_text()) == []
+
+
+# -- what intake made: the forms' issues, the pull requests, the stub on its branch ---------------------
+LENA = "https://us.posthog.com/project/2/person/0194f2a8-lena"
+LENA_STUB = "interviews/2026/2026-12-03-surveys-lena.md"
+LENA_NOTE = "interviews/2026/2026-11-24-slack-feedback-lena.md"
+ANA_NOTE = "interviews/2026/2026-11-24-slack-feedback-ana.md"
+
+
+def lena_leaks(text: str, feedback: bool = True) -> list[str]:
+    """Lena's data in `text`: her name as a word (ids and paths hold it lower case: by design), her
+    profile, and the words of her feedback (which her note keeps, her name taken out of it, as any
+    note's feedback is kept)."""
+    values = ("Lena", "0194f2a8", "reloads the funnel") if feedback else ("Lena", "0194f2a8")
+    return [v for v in values if v in text]
+
+
+@contextmanager
+def intake_desk(tmp_path: Path, route: str) -> Iterator[tuple[Desk, dict[str, int]]]:
+    """Lena shared feedback with the form and is booked for a call with the other form; Ana shared
+    feedback too. Intake ran for each, as intake.yml does."""
+    desk = Desk.create(tmp_path, calendar=True, intake_notes=route)
+    try:
+        numbers = {
+            "feedback": desk.open_issue(
+                FEEDBACK,
+                feedback_answers(first_name="Lena", profile=LENA, feedback="Lena reloads the funnel twice."),
+                title="Feedback: Lena",
+            ),
+            "interview": desk.open_issue(INTERVIEW, interview_answers(), title="User interview: Lena"),
+            "other": desk.open_issue(FEEDBACK, feedback_answers()),
+        }
+        for number in numbers.values():
+            ran = desk.replay(desk.event("opened", number))
+            assert ran.code == 0, ran.out
+        yield desk, numbers
+    finally:
+        desk.stop()
+
+
+def intake_writes(desk: Desk) -> list[str]:
+    found = [f"github {r.line}" for r in desk.github.requests if r.method != "GET"]
+    assert desk.calendar is not None
+    return found + [f"calendar {r.line}" for r in desk.calendar.requests if r.method != "GET"]
+
+
+@pytest.mark.parametrize("route", ["main", "pull-request"])
+def test_forget_follows_what_intake_made(tmp_path: Path, route: str) -> None:
+    with intake_desk(tmp_path, route) as (desk, numbers):
+        github, calendar = desk.github, desk.calendar
+        assert calendar is not None
+        feedback, interview, other = numbers["feedback"], numbers["interview"], numbers["other"]
+        note_ref = "main" if route == "main" else f"intake/issue-{feedback}"
+        assert "Lena" in (desk.text(LENA_NOTE, note_ref) or "")
+        other_issue = github.issue(REPO, other)
+        other_note_ref = "main" if route == "main" else f"intake/issue-{other}"
+        other_note = desk.text(ANA_NOTE, other_note_ref)
+        [other_pull] = [p for p in desk.pulls() if p["head"]["ref"] == f"intake/issue-{other}"] or [None]
+        github.requests.clear()
+
+        ran = desk.forget(LENA)
+
+        assert ran.code == 0, ran.out
+        assert lena_leaks(ran.out) == []
+        # Intake's open pull requests are listed once, however many there are.
+        listings = [
+            r
+            for r in github.requests
+            if r.line == f"GET /repos/{REPO}/pulls" and r.arg("state") == "open" and not r.arg("head")
+        ]
+        assert len(listings) == 1
+        # The forms' issues: every answer removed, the title scrubbed.
+        for number in (feedback, interview):
+            issue = github.issue(REPO, number)
+            assert issue["body"].startswith("The answers to this form were removed on 2026-11-28")
+            assert lena_leaks(issue["title"] + issue["body"]) == [], issue
+            for comment in desk.comments(number):
+                assert lena_leaks(comment["body"]) == [], comment
+        # The draft pull request of the call, and the stub on its branch.
+        [pull] = [p for p in desk.pulls() if p["head"]["ref"] == f"intake/issue-{interview}"]
+        assert pull["title"] == f"User interview: Surveys with {REMOVED}"
+        assert pull["state"] == "open"
+        assert lena_leaks(pull["title"] + pull["body"]) == []
+        assert plan_intake.pull_file(pull["body"]) == (interview, LENA_STUB)  # the marker stays
+        stub = desk.text(LENA_STUB, f"intake/issue-{interview}") or ""
+        assert lena_leaks(stub) == [], stub
+        record = parse(stub, LENA_STUB).record
+        assert record is not None
+        assert record.forgotten
+        assert record.published.calendar is None
+        # The note, wherever it is, and its pull request when notes go by pull request.
+        note = desk.text(LENA_NOTE, note_ref) or ""
+        assert lena_leaks(note, feedback=False) == [], note
+        quoted = REMOVED.replace("'", "''")
+        assert f"feedback: '{quoted} reloads the funnel twice.'" in note
+        assert parse(note, LENA_NOTE).record.forgotten  # type: ignore[union-attr]
+        for listed in desk.pulls():
+            assert lena_leaks(listed["title"] + listed["body"]) == [], listed
+        # The call is off the calendar, its title no longer naming her.
+        event = calendar.event(CALENDAR_INTAKE, event_id("2026-12-03-surveys-lena"))
+        assert event is not None
+        assert (event["status"], event["summary"]) == ("cancelled", "User interview")
+        # Ana's issue, note and pull request are as they were.
+        assert github.issue(REPO, other)["body"] == other_issue["body"]
+        assert github.issue(REPO, other)["title"] == other_issue["title"]
+        assert desk.text(ANA_NOTE, other_note_ref) == other_note
+        if other_pull is not None:
+            assert github.pull(REPO, other_pull["number"])["title"] == other_pull["title"]
+        # The history steps say that branches hold her too.
+        assert "intake/issue-N" in ran.out
+
+        # Run again: by the call's id, as the profile is gone everywhere. Nothing more is written.
+        github.requests.clear()
+        calendar.requests.clear()
+        again = desk.forget("2026-12-03-surveys-lena")
+        assert again.code == 0, again.out
+        assert intake_writes(desk) == []
+        gone = desk.forget(LENA)
+        assert gone.code == 2, gone.out
+
+
+def test_forget_stopped_by_a_failure_finishes_on_the_next_run(tmp_path: Path) -> None:
+    with intake_desk(tmp_path, "pull-request") as (desk, numbers):
+        interview = numbers["interview"]
+        desk.github.inject(Fault.status(422), match=f"PATCH /repos/{REPO}/issues/{interview}", times=100)
+
+        failed = desk.forget(LENA)
+
+        assert failed.code == 1, failed.out
+        assert f"to retry: 2026-12-03-surveys-lena: {REPO}#{interview}" in failed.out
+        # What a re-run needs to find the rest stays: the stub on its branch still names her.
+        assert "Lena" in (desk.text(LENA_STUB, f"intake/issue-{interview}") or "")
+        desk.github.clear_faults()
+
+        again = desk.forget(LENA)
+
+        assert again.code == 0, again.out
+        assert lena_leaks(desk.github.issue(REPO, interview)["body"]) == []
+        assert lena_leaks(desk.text(LENA_STUB, f"intake/issue-{interview}") or "") == []
+        assert lena_leaks(desk.text(LENA_NOTE, f"intake/issue-{numbers['feedback']}") or "", False) == []
+
+
+def test_a_merged_interview_leads_to_its_pull_request_and_form_by_its_link(tmp_path: Path) -> None:
+    with intake_desk(tmp_path, "main") as (desk, numbers):
+        interview = numbers["interview"]
+        [pull] = [p for p in desk.pulls() if p["head"]["ref"] == f"intake/issue-{interview}"]
+        stub = desk.text(LENA_STUB, f"intake/issue-{interview}") or ""
+        linked = apply_changes(stub, {("published", "pull_request"): pull["html_url"]})
+        desk.github.commit_files(REPO, {LENA_STUB: linked}, branch=f"intake/issue-{interview}")
+        desk.github.merge_pull(REPO, pull["number"])
+
+        ran = desk.forget(LENA)
+
+        assert ran.code == 0, ran.out
+        merged = desk.github.pull(REPO, pull["number"])
+        assert merged["title"] == f"User interview: Surveys with {REMOVED}"
+        issue = desk.github.issue(REPO, interview)
+        assert lena_leaks(issue["title"] + issue["body"]) == [], issue
+        assert lena_leaks(desk.text(LENA_STUB, "main") or "") == []

@@ -182,3 +182,20 @@ def test_which_form_by_its_labels() -> None:
     assert plan.form_kind(["shared-feedback"]) == plan.FEEDBACK_LABEL
     assert plan.form_kind(["new-interview", "shared-feedback"]) == "both"
     assert plan.form_kind(["user-feedback"]) is None
+
+
+def test_what_forget_follows_in_what_intake_wrote() -> None:
+    url = "https://github.com/acme/interviews/issues/1"
+    note = f"---\nkind: note\n---\nShared with the issue form: {url}\n"
+    assert plan.note_of(note, url)
+    assert not plan.note_of(note.replace("/issues/1\n", "/issues/12\n"), url)  # a line, not a prefix
+    assert plan.form_issue_url(note) == url
+    assert plan.form_issue_url("## Notes\n") is None
+    body = plan.pull_body(7, "interviews/2026/x.md", "text", None)
+    assert plan.pull_file(body) == (7, "interviews/2026/x.md")
+    assert plan.pull_issue(body) == 7
+    assert plan.pull_issue("Closes #9: the call was scheduled") == 9  # its marker edited away
+    assert plan.pull_file(plan.note_pull_body(3, "interviews/2026/n.md")) == (3, "interviews/2026/n.md")
+    removed = plan.forgotten_form(date(2026, 11, 28))
+    assert plan.is_forgotten_form(removed)
+    assert not plan.is_forgotten_form("### Topic\n\nSurveys")

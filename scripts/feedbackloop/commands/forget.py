@@ -3,6 +3,16 @@ what was published about them is edited or removed: the issues' profile lines an
 scrubbed, the Slack summary deleted, the doc entry removed, the gift card's note cut to its key, the
 calendar event cancelled. Each step is idempotent, so a run that stopped half way is simply run again.
 
+What intake made is followed too. A record intake holds in an open pull request (a scheduled call's
+stub, a note waiting for review) lives on that pull request's branch only: intake's open pull requests
+are listed once, and the file each names is read on its branch. Such a record is scrubbed where it is,
+on its branch (its pull request stays open: it may hold the team's notes and the person's requests,
+which outlive the erasure as they do in a merged record), the pull request's title and body scrubbed,
+its call taken off the calendar. The issue a form was filed with holds every answer about the person:
+its body is replaced by a line saying they were removed, its title and intake's comment scrubbed. A
+merged record leads there by its links (a note's "Shared with the issue form: <url>", an interview's
+`published.pull_request`).
+
 A commit cannot change history: the steps to purge the person from it are printed at the end. The log
 names records by id only.
 """
@@ -25,19 +35,32 @@ from feedbackloop.context import Context
 from feedbackloop.errors import FAILED, OK, FeedbackloopError, UsageError
 from feedbackloop.git import rev_parse
 from feedbackloop.ledger import Changes, commit_changes, write_files
+from feedbackloop.plan import intake as intake_plan
 from feedbackloop.plan.publish import MARKER, doc_range_name, markers, request_key
 from feedbackloop.records.model import Interview, Key, Person, Record
+from feedbackloop.records.parse import parse
 from feedbackloop.records.rules import GITHUB_ISSUE
 from feedbackloop.records.writeback import BODY, DELETE
 from feedbackloop.services.retry import ServiceError
 
 if TYPE_CHECKING:
     from feedbackloop.calendar_sync import CalendarSync
-    from feedbackloop.services.github import GitHub, Issue
+    from feedbackloop.services.github import GitHub, Issue, PullRequest
     from feedbackloop.services.shopify import Shopify
 
 REMOVED = "[removed at the person's request]"
 PERSON_FIELDS = ("first_name", "profile", "company", "role", "technical")
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A record intake holds in an open pull request: on that pull request's branch, not on main."""
+
+    pull: PullRequest
+    issue: int  # the issue the form was filed with
+    path: str
+    record: Record | None  # None: the file cannot be read
+    text: str
 
 
 @dataclass
@@ -46,6 +69,7 @@ class Erasure:
 
     records: list[Record]
     values: list[str]  # the person's data as it appears in published text, longest first
+    staged: list[Staged] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # files with problems that hold one of the values
     log: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -76,15 +100,42 @@ class Erasure:
         return "".join([*out, pattern.sub(REMOVED, text[at:])])
 
 
-def find_person(context: Context, who: str) -> Erasure:
+def staged_records(services: Services) -> list[Staged]:
+    """The records in intake's open pull requests: one listing of the open pull requests, and one read
+    of the file each of intake's names (on its branch). None without GitHub."""
+    github = services.github()
+    if github is None:
+        return []
+    repo = services.repository
+    found = []
+    for pull in github.open_pulls(repo):
+        named = intake_plan.pull_file(pull.body)
+        if named is None or not pull.head.startswith(intake_plan.BRANCH_PREFIX):
+            continue
+        issue, path = named
+        text = github.file_text(repo, path, pull.head)
+        if text is None:
+            continue
+        record = parse(text, path).record
+        found.append(Staged(pull, issue, path, record, text))
+    return found
+
+
+def find_person(context: Context, who: str, pending: list[Staged] | None = None) -> Erasure:
     """Every record of the person `who` names: the record of that id and every other with its profile
-    link, or every record with that profile link."""
+    link, or every record with that profile link; on main, and in intake's open pull requests."""
     repository = context.repository
     records = repository.records
-    by_id = next((r for r in records if r.id == who), None)
+    readable = [s for s in pending or () if s.record is not None]
+    by_id = next((r for r in [*records, *(s.record for s in readable)] if r and r.id == who), None)
     profile = by_id.user.profile if by_id else who
     chosen = [r for r in records if r is by_id or (profile and r.user.profile == profile)]
-    if not chosen:
+    staged = [
+        s
+        for s in readable
+        if s.record is not None and (s.record is by_id or (profile and s.record.user.profile == profile))
+    ]
+    if not chosen and not staged:
         forgotten = sum(1 for r in records if r.forgotten)
         already = (
             f" ({forgotten} record{'s' * (forgotten != 1)} were forgotten already: they hold no profile link)"
@@ -96,10 +147,10 @@ def find_person(context: Context, who: str) -> Erasure:
             "pass an interview id, or the person's profile link exactly as the records hold it",
         )
     values: set[str] = set()
-    for record in chosen:
+    for record in [*chosen, *(s.record for s in staged if s.record is not None)]:
         user = record.user
         values.update(v for v in (user.first_name, user.profile, user.company, user.role) if v)
-    erasure = Erasure(chosen, sorted(values, key=len, reverse=True))
+    erasure = Erasure(chosen, sorted(values, key=len, reverse=True), staged)
     # A file that cannot be read is no record, but may hold the person all the same.
     for parsed in repository.parsed:
         if parsed.record is None and erasure.pattern is not None:
@@ -109,6 +160,9 @@ def find_person(context: Context, who: str) -> Erasure:
                 continue
             if erasure.pattern.search(text):
                 erasure.unreadable.append(parsed.path)
+    for broken in pending or ():
+        if broken.record is None and erasure.pattern is not None and erasure.pattern.search(broken.text):
+            erasure.unreadable.append(f"{broken.path} (on {broken.pull.head})")
     return erasure
 
 
@@ -165,10 +219,10 @@ def _removed_notes(context: Context) -> str:
 
 
 class Forgetter:
-    def __init__(self, context: Context, erasure: Erasure) -> None:
+    def __init__(self, context: Context, erasure: Erasure, services: Services | None = None) -> None:
         self.context = context
         self.erasure = erasure
-        self.services = Services(context)
+        self.services = services or Services(context)
 
     def step(self, what: str, action: Callable[[], str | None]) -> None:
         """Run one erasure step; a failure is noted and the others still run."""
@@ -250,6 +304,137 @@ class Forgetter:
         if fields:
             github.edit_issue(issue.repo, issue.number, **fields)
         return bool(fields)
+
+    # -- what intake made: the forms' issues, intake's pull requests --------------------------------
+    def intake(self) -> None:
+        """The issues the person's forms were filed with, and intake's pull requests: found in the open
+        ones listed (records on their branches) and by the links merged records carry."""
+        erasure = self.erasure
+        notes = [
+            (r, intake_plan.form_issue_url(r.notes)) for r in erasure.records if not isinstance(r, Interview)
+        ]
+        linked_notes = [(r, found) for r, url in notes if url and (found := GITHUB_ISSUE.fullmatch(url))]
+        pulls = [
+            (r, found)
+            for r in erasure.records
+            if isinstance(r, Interview) and (found := GITHUB_ISSUE.fullmatch(r.published.pull_request or ""))
+        ]
+        if not erasure.staged and not linked_notes and not pulls:
+            return
+        github = self.services.github()
+        if github is None:
+            erasure.failures.append("the issue forms were not edited: GitHub is not configured")
+            return
+        repo = self.services.repository
+        for staged in erasure.staged:
+            what = staged.record.id if staged.record else staged.path
+            self.step(
+                f"{what}: pull request #{staged.pull.number}",
+                functools.partial(self.scrub_pull, github, repo, staged.pull, what),
+            )
+            self.step(
+                f"{what}: {repo}#{staged.issue}",
+                functools.partial(self.scrub_form, github, repo, staged.issue, what),
+            )
+        for note, found in linked_notes:
+            where, number = found[1], int(found[2])
+            self.step(
+                f"{note.id}: {where}#{number}",
+                functools.partial(self.scrub_form, github, where, number, note.id),
+            )
+            if where == repo:  # the pull request it was recorded by, when notes go by pull request
+                self.step(
+                    f"{note.id}: the pull request of {where}#{number}",
+                    functools.partial(self.scrub_note_pull, github, repo, number, note.id),
+                )
+        for interview, found in pulls:
+            where, number = found[1], int(found[2])
+            self.step(
+                f"{interview.id}: pull request {where}#{number}",
+                functools.partial(self.scrub_merged_pull, github, where, number, interview.id),
+            )
+
+    def scrub_pull(self, github: GitHub, repo: str, pull: PullRequest, what: str) -> str | None:
+        fields = {
+            name: self.erasure.scrub(value)
+            for name, value in (("title", pull.title), ("body", pull.body))
+            if self.erasure.scrub(value) != value
+        }
+        if not fields:
+            return None
+        github.edit_pull(repo, pull.number, **fields)
+        return f"{what}: scrubbed pull request #{pull.number}"
+
+    def scrub_note_pull(self, github: GitHub, repo: str, issue: int, what: str) -> str | None:
+        pull = github.find_pull(repo, repo.split("/")[0], intake_plan.branch_name(issue))
+        return self.scrub_pull(github, repo, pull, what) if pull is not None else None
+
+    def scrub_merged_pull(self, github: GitHub, repo: str, number: int, what: str) -> str | None:
+        try:
+            pull = github.get_issue(repo, number)  # a pull request is an issue: its title and body
+        except ServiceError as error:
+            if error.status in (404, 410):
+                return None
+            raise
+        done = [f"{what}: scrubbed pull request {repo}#{number}"] if self.scrubbed(github, pull) else []
+        issue = intake_plan.pull_issue(pull.body)
+        if issue is not None:
+            done += [line for line in [self.scrub_form(github, repo, issue, what)] if line]
+        return "; ".join(done) or None
+
+    def scrub_form(self, github: GitHub, repo: str, number: int, what: str) -> str | None:
+        """The issue a form was filed with: every answer is about the person, so the body becomes a line
+        saying they were removed; the title is scrubbed, and intake's comment (which quotes answers
+        that were wrong)."""
+        try:
+            issue = github.get_issue(repo, number)
+        except ServiceError as error:
+            if error.status in (404, 410):  # deleted: nothing left to scrub
+                return None
+            raise
+        fields: dict[str, str] = {}
+        if not intake_plan.is_forgotten_form(issue.body):
+            kept = "".join(f"\n\n{found.group()}" for found in MARKER.finditer(issue.body))
+            fields["body"] = intake_plan.forgotten_form(self.context.today) + kept
+        if self.erasure.scrub(issue.title) != issue.title:
+            fields["title"] = self.erasure.scrub(issue.title)
+        if fields:
+            github.edit_issue(repo, number, **fields)
+        comments = 0
+        for comment in github.comments(repo, number):
+            if intake_plan.find_marker(comment.body, "intake", number) is None:
+                continue
+            scrubbed = self.erasure.scrub(comment.body)
+            if scrubbed != comment.body:
+                github.edit_comment(repo, comment.id, scrubbed)
+                comments += 1
+        if not fields and not comments:
+            return None
+        return f"{what}: removed the form's answers from {repo}#{number}"
+
+    def write_staged(self) -> None:
+        """The records in intake's open pull requests, scrubbed on their branches (one commit each)."""
+        github = self.services.github()
+        if not self.erasure.staged or github is None:
+            return
+        for staged in self.erasure.staged:
+            if staged.record is None:
+                continue
+            changes = Changes()
+            record_changes(staged.record, self.context, changes, self.erasure)
+            message = f"feedbackloop forget: erase a person from {staged.record.id}\n"
+            branch = staged.pull.head
+            try:
+                written = commit_changes(
+                    github, self.services.repository, branch, self.context.root, changes, message, None
+                )
+            except (ServiceError, FeedbackloopError) as error:
+                self.erasure.failures.append(f"{branch}: {str(error).splitlines()[0]}")
+                continue
+            if written.paths:
+                self.erasure.log.append(f"{staged.record.id}: scrubbed on {branch} ({written.where})")
+            if written.skipped:
+                self.erasure.failures.append(f"could not write back {', '.join(written.skipped)} on {branch}")
 
     # -- Slack -------------------------------------------------------------------------------------
     def slack(self) -> None:
@@ -368,7 +553,8 @@ class Forgetter:
         from feedbackloop.plan.calendar import event_id
 
         sync = Sync(self.context, self.services)
-        for record in self.erasure.records:
+        staged = [s.record for s in self.erasure.staged if s.record is not None]
+        for record in [*self.erasure.records, *staged]:
             if isinstance(record, Interview):
                 event = record.published.calendar or event_id(record.id)
                 self.step(
@@ -443,6 +629,10 @@ A commit cannot remove what earlier commits hold. To purge the person from the r
      Support to remove cached views and pull request refs that still hold the old commits.
   4. The records' ids (and file names) keep the first name they were created with: rename them in the
      same rewrite if the name must go too (`git filter-repo --path-rename old:new`).
+  5. Branches that are not main hold the person in their commits too, intake's (intake/issue-N) most
+     of all: fetch every branch into the fresh clone before the rewrite
+     (`git fetch origin '+refs/heads/*:refs/heads/*'`), or delete each branch once its pull request
+     is merged or closed.
 Edits keep what they replaced elsewhere too:
   - GitHub keeps an issue's or a comment's earlier versions: on each one scrubbed above, open
     "edited" and delete the older revisions (it needs write access to that repository).
@@ -453,23 +643,42 @@ Edits keep what they replaced elsewhere too:
 
 
 def run(context: Context, who: str, dry_run: bool) -> int:
-    erasure = find_person(context, who)
+    failures = []
+    services = Services(context)  # one, so that a service skipped is said once
+    try:
+        pending = staged_records(services)
+    except ServiceError as error:  # the records on main are still forgotten; a re-run does the rest
+        pending = []
+        failures.append(f"intake's open pull requests were not looked at: {str(error).splitlines()[0]}")
+    erasure = find_person(context, who, pending)
+    erasure.failures += failures
     changes = Changes()
     for record in erasure.records:
         record_changes(record, context, changes, erasure)
     ids = ", ".join(r.id for r in erasure.records)
     click.echo(f"forgetting the person of {len(erasure.records)} record(s): {ids}")
+    if erasure.staged:
+        staged = ", ".join(
+            f"{s.record.id if s.record else s.path} (#{s.pull.number}, {s.pull.head})" for s in erasure.staged
+        )
+        click.echo(f"and of {len(erasure.staged)} in intake's open pull request(s): {staged}")
     if dry_run:
         for path in changes.paths:
             keys = [".".join(map(str, k)) or "the notes" for k in changes.by_path[path]]
             click.echo(f"  {path}: remove or reset {', '.join(keys)}")
+        for staged_record in erasure.staged:
+            click.echo(
+                f"  {staged_record.path} on {staged_record.pull.head}: the same, and pull request "
+                f"#{staged_record.pull.number}'s title and body"
+            )
         click.echo("  and edit or remove what was published: issue bodies, evidence comments, the Slack")
         click.echo(
-            "  summaries, the doc entries, gift card notes, calendar events (dry run: nothing changed)"
+            "  summaries, the doc entries, gift card notes, calendar events, the forms' issues"
+            " (dry run: nothing changed)"
         )
         click.echo("\n" + HISTORY_STEPS)
         return OK
-    forgetter = Forgetter(context, erasure)
+    forgetter = Forgetter(context, erasure, services)
     for path in erasure.unreadable:
         erasure.failures.append(
             f"{path} cannot be read and holds the person's data: fix it (`feedbackloop validate {path}`)"
@@ -479,6 +688,7 @@ def run(context: Context, who: str, dry_run: bool) -> int:
     forgetter.doc()
     forgetter.gift_cards()
     forgetter.calendar()
+    forgetter.intake()
     if erasure.failures:
         # The files are how a re-run finds the person and what to scrub (their values, the links):
         # they are erased last, once everything published about the person is.
@@ -488,6 +698,7 @@ def run(context: Context, who: str, dry_run: bool) -> int:
         )
     else:
         forgetter.write_back(changes)
+        forgetter.write_staged()
     for line in erasure.log:
         click.echo(line)
     for failure in erasure.failures:

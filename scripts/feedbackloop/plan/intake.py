@@ -478,6 +478,7 @@ def recorded_comment(issue: int, where: str, path: str) -> str:
 
 # What a note intake recorded says of the issue it came from: the last line of templates/note.md.j2.
 NOTE_LINK = "Shared with the issue form: "
+_CLOSES = re.compile(r"\A(?:Closes|From) #(\d+)\b")
 
 
 def note_of(text: str, issue_url: str) -> bool:
@@ -485,6 +486,47 @@ def note_of(text: str, issue_url: str) -> bool:
     #1's link is the start of #12's."""
     wanted = f"{NOTE_LINK}{issue_url}"
     return any(line.strip() == wanted for line in text.splitlines())
+
+
+def form_issue_url(notes: str) -> str | None:
+    """The link of the issue a note was recorded from, as its body says (None: not from a form)."""
+    for line in notes.splitlines():
+        if line.strip().startswith(NOTE_LINK):
+            return line.strip().removeprefix(NOTE_LINK).strip() or None
+    return None
+
+
+def pull_issue(body: str) -> int | None:
+    """The issue an intake pull request came from: its marker's, else its first words' ("Closes #N")."""
+    for kind, fields in markers(body):
+        if kind in ("intake-stub", "intake-note") and fields.get("issue", "").isdigit():
+            return int(fields["issue"])
+    found = _CLOSES.match(body.strip())
+    return int(found[1]) if found else None
+
+
+def pull_file(body: str) -> tuple[int, str] | None:
+    """The issue and the path of the file an intake pull request holds, as its marker says."""
+    for kind, fields in markers(body):
+        if (
+            kind in ("intake-stub", "intake-note")
+            and fields.get("issue", "").isdigit()
+            and fields.get("path")
+        ):
+            return int(fields["issue"]), fields["path"]
+    return None
+
+
+_FORGOTTEN_FORM = "at the person's request (`feedbackloop forget`)."
+
+
+def forgotten_form(on: date) -> str:
+    """An issue form's body once the person asked to be forgotten: every answer was about them."""
+    return f"The answers to this form were removed on {on.isoformat()} {_FORGOTTEN_FORM}"
+
+
+def is_forgotten_form(body: str) -> bool:
+    return body.lstrip().startswith("The answers to this form were removed on ") and _FORGOTTEN_FORM in body
 
 
 def note_slug(form: FeedbackForm) -> str:

@@ -57,6 +57,7 @@ class PullRequest:
     body: str
     merged: bool = False
     assignees: tuple[str, ...] = ()
+    title: str = ""
 
 
 def _issue(repo: str, raw: Any) -> Issue:
@@ -81,7 +82,15 @@ def _pull(raw: Any) -> PullRequest:
     data: dict[str, Any] = raw._rawData  # the JSON as listed: reading an absent field would fetch it
     assignees = tuple(str(a["login"]) for a in data.get("assignees") or () if isinstance(a, dict))
     return PullRequest(
-        raw.number, raw.html_url, raw.head.ref, raw.state, bool(raw.draft), raw.body or "", False, assignees
+        raw.number,
+        raw.html_url,
+        raw.head.ref,
+        raw.state,
+        bool(raw.draft),
+        raw.body or "",
+        False,
+        assignees,
+        str(data.get("title") or ""),
     )
 
 
@@ -445,6 +454,24 @@ class GitHub:
                 bool(p.get("merged_at")),
             )
             for p in data
+        ]
+
+    def open_pulls(self, repo: str) -> list[PullRequest]:
+        """Every open pull request: one request per 100."""
+        raws = self._pages(f"list {repo} open pull requests", f"/repos/{repo}/pulls", {"state": "open"})
+        return [
+            PullRequest(
+                int(p["number"]),
+                str(p["html_url"]),
+                str(p["head"]["ref"]),
+                str(p["state"]),
+                bool(p.get("draft")),
+                str(p.get("body") or ""),
+                False,
+                tuple(str(a["login"]) for a in p.get("assignees") or () if isinstance(a, dict)),
+                str(p.get("title") or ""),
+            )
+            for p in raws
         ]
 
     def find_pull(self, repo: str, owner: str, branch: str) -> PullRequest | None:
