@@ -435,10 +435,9 @@ def test_every_user_error_of_gift_card_create(
 
 
 def test_user_errors_shopify_makes_itself(tmp_path: Path, clock: Clock) -> None:
-    """Not queued: a zero amount, the store's limit, an expiry in the store's past, a long note."""
-    zero = interview(JOE_ID, reward="  kind: merch\n  amount: 0\n  status: pending\n")
+    """Not queued: the store's limit, an expiry in the store's past, a long note. (A zero amount never
+    reaches Shopify: validation refuses it, below.)"""
     for files, shop, setting, expected in (
-        ({JOE: zero}, FakeShopify(clock=clock), "", "must be greater than 0 [GREATER_THAN]"),
         ({JOE: interview(JOE_ID)}, FakeShopify(clock=clock, issue_limit="20"), "", "can't exceed $20.00 USD"),
         ({JOE: interview(JOE_ID)}, FakeShopify(clock=clock, note_max_length=20), "", "Note is too long"),
         (
@@ -460,6 +459,16 @@ def test_user_errors_shopify_makes_itself(tmp_path: Path, clock: Clock) -> None:
             assert expected in ran.stderr
             assert "fix: " in ran.stderr
             assert world.shop.gift_cards() == []
+
+
+def test_a_zero_amount_is_refused_before_shopify_is_asked(tmp_path: Path, clock: Clock) -> None:
+    zero = interview(JOE_ID, reward="  kind: merch\n  amount: 0\n  status: pending\n")
+    for world in start_world(tmp_path, {JOE: zero}, FakeShopify(clock=clock)):
+        assert "`reward.amount` is 0: a reward is worth more than nothing" in world.cli("validate").stdout
+        ran = world.reward()
+        assert ran.code == 1, ran.output
+        assert f"{JOE} has problems" in ran.stderr
+        assert world.shop.requests == []
 
 
 def test_throttled_once_is_retried_through_the_shared_policy(world: World) -> None:
