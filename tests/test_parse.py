@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -433,6 +434,33 @@ def _merch(record_id: str, profile: str) -> Interview:
         status="completed",
         reward=Reward("merch", None, "sent", sent_on=date.fromisoformat(record_id[:10])),
     )
+
+
+def _merch_reward(record_id: str, status: str) -> Interview:
+    sent = date.fromisoformat(record_id[:10]) if status == "sent" else None
+    return replace(_merch(record_id, LINK), reward=Reward("merch", None, status, sent_on=sent))  # type: ignore[arg-type]
+
+
+def test_two_pending_merch_rewards_are_a_warning_on_the_later_one_as_reward_gives_one() -> None:
+    first, second = _merch_reward("2026-06-18-first", "pending"), _merch_reward("2026-11-18-again", "pending")
+    [problem] = check_across([second, first], lambda record, key: (1, 1))
+    assert (problem.path, problem.code, problem.severity) == (second.path, "merch-twice", "warning")
+    assert problem.message.startswith(
+        "another interview of this person (2026-06-18-first) also has a pending merch reward"
+    )
+    assert "already received" not in problem.message
+
+
+@pytest.mark.parametrize("given", ["issued", "sent"])
+def test_merch_given_makes_any_other_merch_reward_an_error(given: str) -> None:
+    june = _merch_reward("2026-06-18-first", "pending")
+    july = _merch_reward("2026-07-01-given", given)
+    november = _merch_reward("2026-11-18-again", "pending")
+    found = check_across([june, july, november], lambda record, key: (1, 1))
+    assert [(p.path, p.severity, p.message) for p in found] == [
+        (june.path, "error", "this person already received merch (2026-07-01-given)"),
+        (november.path, "error", "this person already received merch (2026-07-01-given)"),
+    ]
 
 
 def test_merch_twice_is_found_however_the_profile_link_is_written() -> None:

@@ -411,22 +411,41 @@ def check_across(records: Sequence[Record], locate: Locate) -> Iterator[Problem]
 
 
 def _merch_twice(interviews: Iterable[Interview], locate: Locate) -> Iterator[Problem]:
-    merch: dict[str, Interview] = {}
+    """One merch reward per person, as `reward` gives it: a pending merch reward for a person whose
+    merch was issued or sent is an error (use Open Collective); two pending ones are a warning, since
+    nothing was given yet and `reward` gives merch to the first issued and turns the other into Open
+    Collective."""
+    people: dict[str, list[Interview]] = {}
     counted = ("pending", "issued", "sent")
     for interview in sorted(interviews, key=lambda i: (i.date, i.id)):
         profile = interview.user.profile
-        if not profile or interview.reward.kind != "merch" or interview.reward.status not in counted:
-            continue
-        earlier = merch.get(profile_key(profile))
-        if earlier is None:
-            merch[profile_key(profile)] = interview
-            continue
-        line, column = locate(interview, ("reward", "kind"))
-        yield Problem(
-            interview.path,
-            line,
-            column,
-            "merch-twice",
-            f"this person already received merch ({earlier.id})",
-            "use `kind: open-collective` for the reward, as the handbook asks",
-        )
+        if profile and interview.reward.kind == "merch" and interview.reward.status in counted:
+            people.setdefault(profile_key(profile), []).append(interview)
+    for group in people.values():
+        given = [i for i in group if i.reward.status in ("issued", "sent")]
+        for interview in group:
+            earlier = next((i for i in given if i is not interview), None)
+            if interview in given and given[0] is interview:
+                continue  # the person's merch
+            line, column = locate(interview, ("reward", "kind"))
+            if earlier is not None:
+                yield Problem(
+                    interview.path,
+                    line,
+                    column,
+                    "merch-twice",
+                    f"this person already received merch ({earlier.id})",
+                    "use `kind: open-collective` for the reward, as the handbook asks",
+                )
+            elif interview is not group[0]:
+                yield Problem(
+                    interview.path,
+                    line,
+                    column,
+                    "merch-twice",
+                    f"another interview of this person ({group[0].id}) also has a pending merch reward: "
+                    "only one of them gets merch, the one issued first",
+                    "write `kind: open-collective` for one of them (`feedbackloop reward` does so for the "
+                    "other once one is issued)",
+                    "warning",
+                )
