@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from helpers_repo import PROJECT, TODAY, Ran, assert_no_traceback, commit, feedbackloop, git, make_repo
 
@@ -348,3 +350,20 @@ def test_changed_reports_a_misnamed_file_the_branch_added(branch: tuple[Path, st
     assert ran.code == 1, ran.output
     assert _misnamed_line(MISNAMED[0]) in ran.stdout.splitlines()
     assert ran.stdout.endswith("2 files checked: 2 errors, 0 warnings\n")
+
+
+def test_the_pre_commit_hook_passes_every_interview_file_and_what_is_misnamed_there() -> None:
+    [hook] = yaml.safe_load((PROJECT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    files = re.compile(hook["files"])
+    for path in ("interviews/2026/2026-11-20-x.md", *MISNAMED, "interviews/2026/x.mkd"):
+        assert files.search(path), path
+    for path in ("README.md", "docs/interviews/x.md", "templates/interview.md.j2", "interviews/2026/x.txt"):
+        assert not files.search(path), path
+    # a custom interviews_dir needs the hook's `files` overridden: the README says how
+    assert "(`files: ^research/interviews/`)" in (PROJECT / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_readme_passed_by_name_is_not_a_record(repo: Path) -> None:
+    add(repo, "interviews/README.markdown", "# Our interviews\n")
+    ran = validate(repo, "interviews/README.markdown")
+    assert (ran.code, ran.stdout) == (0, "0 files checked: 0 errors, 0 warnings\n")

@@ -32,7 +32,7 @@ def _selected(context: Context, paths: Sequence[Path]) -> set[str] | None:
             chosen.update(relative(context.root, p) for p in path.rglob("*.md") if is_record_file(p))
             chosen.update(relative(context.root, p) for p in misnamed_files(path))
         elif path.is_file():
-            if path.name.lower() != "readme.md":  # as in a folder: pre-commit passes README.md too
+            if path.stem.lower() != "readme":  # as in a folder: pre-commit passes README.md too
                 chosen.add(relative(context.root, path))
         else:
             raise UsageError(f"{path}: no such file or folder", "pass interview files or folders")
