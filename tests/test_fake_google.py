@@ -1027,3 +1027,23 @@ def test_dropped_connection_before_and_after_the_write(auth: FakeGoogleAuth, doc
         # The second one was applied although the client never heard back: a re-run finds the range.
         assert "feedbackloop:joe" in get_doc(api, "doc-1")["namedRanges"]
     assert docs.text("doc-1") == "Joe\n\n"
+
+
+def test_a_batch_past_the_size_of_a_google_doc_is_refused_whole(
+    auth: FakeGoogleAuth, docs: FakeGoogleDocs
+) -> None:
+    docs.add_document("doc-1", "Interviews", "0123456789\n")
+    docs.max_characters = 15  # 1.02 million in the fake's default, as in Drive's published limits
+    with client(docs, auth.issue_token()) as api:
+        refused = batch(
+            api,
+            "doc-1",
+            {"insertText": {"location": {"index": 1}, "text": "ab"}},
+            {"insertText": {"location": {"index": 1}, "text": "cdefgh"}},
+        )
+        assert refused.status_code == 400
+        assert refused.json()["error"]["status"] == "INVALID_ARGUMENT"
+        assert docs.text("doc-1") == "0123456789\n"  # nothing of it applied
+        assert (
+            batch(api, "doc-1", {"insertText": {"location": {"index": 1}, "text": "abc"}}).status_code == 200
+        )

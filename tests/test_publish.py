@@ -706,3 +706,19 @@ def test_hostile_titles_in_the_pull_request_comment_and_the_job_summary_stay_ine
         assert [kind for kind, _ in markers_in(comment)] == ["pull-request"]
     finally:
         world.stop()
+
+
+def test_a_full_doc_stops_only_the_doc_with_what_to_do(world: World) -> None:
+    """A Google Doc holds 1.02 million characters: past that, Docs refuses every batch. The run says
+    the doc is full and how to go on; issues and Slack are published all the same."""
+    from feedbackloop.services.gdocs import MAX_CHARACTERS
+
+    almost = DOC_PREAMBLE + "x" * (MAX_CHARACTERS - 200 - len(DOC_PREAMBLE)) + "\n"
+    world.docs.add_document(DOC_ID, "User interviews", almost)
+    ran = world.publish()
+    assert ran.code == 1
+    assert f"document {DOC_ID} is full" in ran.out
+    assert "set `google_doc_id`" in ran.out
+    assert world.doc_text() == almost  # nothing added
+    assert len(world.messages()) == 3
+    assert world.issues()

@@ -860,6 +860,9 @@ def _new_revision() -> str:
     return "ALBJ4Ls" + secrets.token_urlsafe(30)
 
 
+MAX_DOC_CHARACTERS = 1_020_000  # "Documents: up to 1.02 million characters" (Google Drive's file limits)
+
+
 class FakeGoogleDocs(_GoogleAPI):
     """documents.get and documents.batchUpdate of the Docs API v1 (base URL: `fake.url`)."""
 
@@ -868,6 +871,7 @@ class FakeGoogleDocs(_GoogleAPI):
     def __init__(self, auth: FakeGoogleAuth) -> None:
         super().__init__(auth)
         self.documents: dict[str, DocumentState] = {}
+        self.max_characters = MAX_DOC_CHARACTERS
         self.standard_params = frozenset(_docs_spec()["parameters"])
         self._appliers: dict[str, Callable[[DocumentState, dict[str, Any]], dict[str, Any]]] = {
             "insertText": self._apply_insert_text,
@@ -1061,6 +1065,10 @@ class FakeGoogleDocs(_GoogleAPI):
             except _Invalid as invalid:
                 message = f"Invalid requests[{position}].{kind}: {invalid}"
                 raise _google_error(400, "INVALID_ARGUMENT", message) from None
+        if work.end > document.end and work.end - 1 > self.max_characters:
+            # Drive's published cap on a Google Doc (1.02 million characters): a batch past it fails
+            # whole (the message is the fake's; Google's wording is not documented).
+            raise _google_error(400, "INVALID_ARGUMENT", "The document exceeds the maximum size.")
         work.revision_id = _new_revision()
         work.revisions.append(work.revision_id)
         self.documents[document.document_id] = work

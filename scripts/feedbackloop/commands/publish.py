@@ -108,7 +108,7 @@ class Publisher:
 
     def stop(self, service: str, error: ServiceError, records: Sequence[Record]) -> None:
         """A service failed for every record (down, refusing the token): it is done for this run."""
-        click.echo(f"{service}: stopped for this run: {_first(error)}")
+        click.echo(f"{service}: stopped for this run: {error}")  # with its fix, when it has one
         for record in records:
             self.fail(record, error)
 

@@ -19,9 +19,15 @@ from typing import Any
 from feedbackloop.services.http import JsonService
 from feedbackloop.services.retry import Budget, Policy, ServiceError
 
+MAX_CHARACTERS = 1_020_000  # a Google Doc holds up to 1.02 million characters (Drive's file limits)
+
 
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
+
+
+class DocFull(ServiceError):
+    """The entries would take the document past what a Google Doc can hold."""
 
 
 @dataclass
@@ -111,6 +117,7 @@ def entry_batch(document: Document, entries: list[tuple[str, str]]) -> tuple[lis
     appends: list[dict[str, Any]] = []
     rewrites: list[tuple[int, list[dict[str, Any]]]] = []
     verdicts: list[str] = []
+    sizes: list[tuple[tuple[int, int], str]] = []  # the rewritten entries: where they are, what they become
     end = document.end
     lead = "" if document.last_paragraph_empty else "\n"  # never glue an entry to someone's last line
     for name, text in entries:
@@ -122,9 +129,19 @@ def entry_batch(document: Document, entries: list[tuple[str, str]]) -> tuple[lis
             verdicts.append("added")
         elif document.text(*span) != text:
             rewrites.append((span[0], replace_requests(span[0], span[1], name, text)))
+            sizes.append((span, text))
             verdicts.append("updated")
         else:
             verdicts.append("current")
+    grown = end + sum(utf16_len(text) - (b - a) for (a, b), text in sizes)
+    if grown - 1 > MAX_CHARACTERS and grown > document.end:
+        raise DocFull(
+            "google-docs",
+            f"document {document.doc_id} is full: these entries would take it to {grown - 1:,} characters, "
+            f"and a Google Doc holds {MAX_CHARACTERS:,}",
+            "start a new document and set `google_doc_id` to it: the entries of this one stay where "
+            "they are, and an interview edited later gets its entry in the new one",
+        )
     ordered = [request for _, group in sorted(rewrites, key=lambda item: -item[0]) for request in group]
     return appends + ordered, verdicts
 
