@@ -368,7 +368,10 @@ class Desk:
             # The secrets are the `feedback` environment's: a job bound to no environment gets none.
             "secrets": self.secrets if job.get("environment") == "feedback" else {},
             "vars": self.variables,
-            "github": {"token": token or self.github.token},
+            # the job's GITHUB_TOKEN: what its `permissions:` allow, and no more (FakeGitHub.grant)
+            "github": {
+                "token": token or self.github.grant(job.get("permissions", workflow.get("permissions")))
+            },
         }
         base = self.runner_env(event_path, env_file, summary, temp)
         out, ran = [], []
