@@ -211,6 +211,15 @@ def test_by_id_is_every_record_of_the_same_person(realm: Realm) -> None:
     assert OTHER_ID not in ran.stdout
 
 
+def test_the_profile_link_is_matched_however_it_is_written(realm: Realm) -> None:
+    """The erasure request quotes the link with a slash, a query and capitals: the same person."""
+    written = PROFILE.replace("https://us.posthog.com", "HTTPS://US.PostHog.com") + "/?utm_source=email"
+    ran = realm.run("forget", who=written, dry_run=True)
+
+    assert ran.code == 0, ran
+    assert f"forgetting the person of 3 record(s): {CALL_ID}, {NOTE_ID}, {NEXT_ID}" in ran.stdout
+
+
 def test_a_dry_run_changes_nothing(realm: Realm) -> None:
     before = realm.files()
 

@@ -37,7 +37,7 @@ from feedbackloop.git import rev_parse
 from feedbackloop.ledger import Changes, commit_changes, write_files
 from feedbackloop.plan import intake as intake_plan
 from feedbackloop.plan.publish import MARKER, doc_range_name, markers, request_key
-from feedbackloop.records.model import Interview, Key, Person, Record
+from feedbackloop.records.model import Interview, Key, Person, Record, profile_key
 from feedbackloop.records.parse import parse
 from feedbackloop.records.rules import GITHUB_ISSUE
 from feedbackloop.records.writeback import BODY, DELETE
@@ -129,12 +129,17 @@ def find_person(context: Context, who: str, pending: list[Staged] | None = None)
     readable = [s for s in pending or () if s.record is not None]
     by_id = next((r for r in [*records, *(s.record for s in readable)] if r and r.id == who), None)
     profile = by_id.user.profile if by_id else who
-    chosen = [r for r in records if r is by_id or (profile and r.user.profile == profile)]
-    staged = [
-        s
-        for s in readable
-        if s.record is not None and (s.record is by_id or (profile and s.record.user.profile == profile))
-    ]
+    key = profile_key(profile) if profile else ""
+
+    def theirs(record: Record) -> bool:
+        """The person's record: the one named by id, or one whose profile link is theirs however
+        it is written (a trailing slash, a query, capitals in the host)."""
+        return record is by_id or bool(
+            key and record.user.profile and profile_key(record.user.profile) == key
+        )
+
+    chosen = [r for r in records if theirs(r)]
+    staged = [s for s in readable if s.record is not None and theirs(s.record)]
     if not chosen and not staged:
         forgotten = sum(1 for r in records if r.forgotten)
         already = (
@@ -144,7 +149,7 @@ def find_person(context: Context, who: str, pending: list[Staged] | None = None)
         )
         raise UsageError(
             f"no record has this id or profile link{already}",
-            "pass an interview id, or the person's profile link exactly as the records hold it",
+            "pass an interview id, or the person's profile link as the records hold it",
         )
     values: set[str] = set()
     for record in [*chosen, *(s.record for s in staged if s.record is not None)]:
