@@ -7,7 +7,7 @@ message and one doc entry per record, and the files on main saying where each on
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -334,6 +334,27 @@ def test_a_slack_error_that_may_have_posted_is_looked_up_not_posted_again(
     ran = world.publish()
     assert ran.code == 0, ran.out
     assert_exactly_once(world)
+
+
+def test_a_call_published_the_evening_before_in_utc_is_found_again(tmp_path: Path) -> None:
+    """A team in Auckland publishes a call of the 28th at 11:30 local time: the 27th, 22:30 UTC. The
+    answers to the issue and the Slack post are lost; the lookups that follow start from the earliest
+    moment the 28th is a date anywhere, not from midnight UTC, so they find both."""
+    path = "interviews/2026/2026-11-28-web-analytics-kiri.md"
+    bug = {"type": "bug", "title": "Exports time out"}
+    with world_at(
+        tmp_path, {path: interview("2026-11-28-web-analytics-kiri", first_name="Kiri", requests=[bug])}
+    ) as world:
+        evening = datetime(2026, 11, 27, 22, 30, tzinfo=UTC)
+        world.github.set_time(evening)
+        world.slack.set_clock(evening)
+        world.github.inject(Fault.drop(), match="POST /repos/*/issues", after=True)
+        world.slack.inject(Fault.drop(), match="* */chat.postMessage", after=True)
+        ran = world.publish()
+        assert ran.code == 0, ran.out
+        assert len(world.issues()) == 1
+        assert len(world.messages()) == 1
+        assert_exactly_once(world, {path: "2026-11-28-web-analytics-kiri"})
 
 
 def test_an_answer_slower_than_the_timeout_is_retried(world: World) -> None:

@@ -552,7 +552,9 @@ def listing(team: Team) -> list[tuple[str | None, str | None]]:
 def test_the_first_run_reads_back_to_the_oldest_request_then_only_what_changed(team: Team) -> None:
     o = owed(team)
     assert team.remind().code == 0
-    assert listing(team) == [("closed", f"{(TODAY - timedelta(days=60)).isoformat()}T00:00:00Z")]
+    # from the earliest moment the oldest request's day is a date anywhere (UTC+14)
+    oldest = TODAY - timedelta(days=61)
+    assert listing(team) == [("closed", f"{oldest.isoformat()}T10:00:00Z")]
     kept = issues_marker(team.dashboard()["body"])
     assert kept["repo"] == REPO
     assert kept["completed"] == "1 4"  # closed as completed, a request not told: not #2 (not planned)

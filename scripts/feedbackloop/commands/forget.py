@@ -24,7 +24,6 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -36,6 +35,7 @@ from feedbackloop.errors import FAILED, OK, FeedbackloopError, UsageError
 from feedbackloop.git import rev_parse
 from feedbackloop.ledger import Changes, commit_changes, write_files
 from feedbackloop.plan import intake as intake_plan
+from feedbackloop.plan.ledger import day_start
 from feedbackloop.plan.publish import MARKER, doc_range_name, markers, request_key
 from feedbackloop.records.model import Interview, Key, Person, Record, profile_key
 from feedbackloop.records.parse import parse
@@ -269,7 +269,7 @@ class Forgetter:
 
     def unlinked(self, github: GitHub, unlinked: dict[str, Record]) -> str | None:
         """Issues filed for requests whose records hold no link: found by their marker (one listing)."""
-        since = datetime.combine(min(r.date for r in unlinked.values()), time.min, tzinfo=UTC)
+        since = day_start(min(r.date for r in unlinked.values()))
         label = self.context.settings.issue_label
         done = []
         for issue in github.labeled_issues(self.services.issues_repository, label, since=since):
@@ -453,7 +453,7 @@ class Forgetter:
         from feedbackloop.services.slack import EVENT_TYPE, ts_from_permalink
 
         ids = {r.id for r in self.erasure.records}
-        oldest = datetime.combine(min(r.date for r in self.erasure.records), time.min, tzinfo=UTC)
+        oldest = day_start(min(r.date for r in self.erasure.records))
 
         def delete() -> str | None:
             # The summaries the ledger links to, and any a stopped run posted without writing its link

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -25,7 +25,7 @@ from feedbackloop.errors import FAILED, OK, FeedbackloopError
 from feedbackloop.git import adding_commit, rev_parse
 from feedbackloop.ledger import Changes, commit_changes, write_files
 from feedbackloop.lock import LEASE, Held, Lock, acquire, clear_own
-from feedbackloop.plan.ledger import digest
+from feedbackloop.plan.ledger import day_start, digest
 from feedbackloop.plan.publish import (
     Work,
     doc_range_name,
@@ -58,10 +58,6 @@ class Outcome:
     done: list[str] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 class Publisher:
@@ -156,7 +152,7 @@ class Publisher:
         new = [w for w in works if w.new_issues]
         if new:
             try:
-                look(_midnight(min(w.record.date for w in new)))
+                look(day_start(min(w.record.date for w in new)))
             except ServiceError as error:
                 self.stop("GitHub", error, [w.record for w in works])
                 return
@@ -182,7 +178,7 @@ class Publisher:
                             repo, request.title, body, [*labels, request_label(request, self.settings)]
                         ).url
                     except Ambiguous:
-                        look(_midnight(record.date))  # it may have been filed: look before filing again
+                        look(day_start(record.date))  # it may have been filed: look before filing again
                         url = (
                             filed(record, index)
                             or github.create_issue(
@@ -257,7 +253,7 @@ class Publisher:
         posts = [w for w in works if w.slack == "post"]
         if posts:
             try:
-                look(_midnight(min(w.record.date for w in posts)))
+                look(day_start(min(w.record.date for w in posts)))
             except ServiceError as error:
                 self.stop("Slack", error, [w.record for w in works])
                 return
@@ -276,7 +272,7 @@ class Publisher:
                     return
                 # The ledger's link names no message (edited by hand, cut short) or one that is
                 # gone: find the summary by its metadata before posting one.
-                look(_midnight(record.date))
+                look(day_start(record.date))
             earlier = found.get(record.id)
             if earlier is not None:  # posted by a run that stopped before writing back
                 ts = earlier[0]
@@ -286,7 +282,7 @@ class Publisher:
                 try:
                     ts = slack.post(channel, text, blocks, metadata)
                 except Ambiguous:
-                    look(_midnight(record.date))  # it may have been posted: look before posting again
+                    look(day_start(record.date))  # it may have been posted: look before posting again
                     ts = (
                         found[record.id][0]
                         if record.id in found

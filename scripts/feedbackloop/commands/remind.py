@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -19,6 +19,7 @@ from feedbackloop import actions
 from feedbackloop.commands.connect import Services
 from feedbackloop.context import Context
 from feedbackloop.errors import FAILED, OK, FeedbackloopError
+from feedbackloop.plan.ledger import day_start
 from feedbackloop.plan.publish import cut, marker, markers
 from feedbackloop.plan.remind import Closed, Flag, by_owner, flags, items_digest, news, told_pending
 from feedbackloop.plan.report import TITLE, dashboard
@@ -33,10 +34,6 @@ if TYPE_CHECKING:
 
 DASHBOARD_LABEL = "feedbackloop-dashboard"
 REMINDER_EVENT = "feedbackloop_reminder"
-
-
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def active_records(context: Context, include_examples: bool, err: bool = False) -> list[Record]:
@@ -121,7 +118,7 @@ def closed_issues(
     if checked is not None and checked.since is not None:
         listed = github.labeled_issues(repo, label, since=checked.since - MARGIN, state="all")
     else:
-        oldest = _midnight(min(r.date for r in pending))
+        oldest = day_start(min(r.date for r in pending))
         listed = github.labeled_issues(repo, label, since=oldest, state="closed")
     for issue in listed:
         if issue.state == "closed" and issue.state_reason in (None, "completed"):
@@ -290,7 +287,7 @@ class Reminder:
 
     def already_sent(self, slack: Slack, channel: str, owner: str, digest: str) -> bool:
         """After a run stopped between a message and its confirmation: was it sent?"""
-        for message in slack.history(channel, _midnight(self.context.today).timestamp()):
+        for message in slack.history(channel, day_start(self.context.today).timestamp()):
             payload = message.metadata.get("event_payload") or {}
             if (
                 message.metadata.get("event_type") == REMINDER_EVENT

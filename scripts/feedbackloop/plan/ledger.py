@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, date, datetime, time, timedelta
 
 from feedbackloop.config import Settings
 from feedbackloop.records.model import Interview, Record
+
+
+def day_start(day: date) -> datetime:
+    """The first moment `day` is the date somewhere (UTC+14): where a lookup for what was made on or
+    after a record's day must begin. A call on the 20th in Auckland may be published on the 19th, UTC."""
+    return datetime.combine(day, time.min, tzinfo=UTC) - timedelta(hours=14)
 
 
 def digest(record: Record) -> str:
