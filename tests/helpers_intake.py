@@ -279,7 +279,7 @@ class Desk:
         self.github.export_git(REPO, self.root, branch="main")
         git(self.root, "reset", "--quiet", "--hard", "main")
 
-    def forget(self, who: str, *, dry_run: bool = False) -> Ran:
+    def forget(self, who: str, *, dry_run: bool = False, env: Mapping[str, str] | None = None) -> Ran:
         """`feedbackloop forget WHO` in this process, in the checkout at the remote's main, as a teammate
         runs it: GitHub's token, the calendar's key and endpoint. Retry waits are recorded, not slept."""
         from feedbackloop.commands import forget
@@ -299,6 +299,7 @@ class Desk:
             "GITHUB_API_URL": self.github.url.rstrip("/"),
             "GITHUB_SERVER_URL": SERVER,
             "GITHUB_STEP_SUMMARY": str(summary),
+            **(env or {}),
         }
         if self.calendar is not None:
             key = run_dir / "google-key.json"

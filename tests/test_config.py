@@ -323,3 +323,15 @@ def test_today_is_the_teams_day_where_the_team_is(tmp_path: Path) -> None:
     assert Context.create(tmp_path).today == expected
     (tmp_path / "pyproject.toml").write_text('[tool.feedbackloop]\ntimezone = "Etc/GMT+12"\n')
     assert Context.create(tmp_path).today == (datetime.now(UTC) - timedelta(hours=12)).date()
+
+
+def test_another_tools_table_named_like_ours_is_left_alone(tmp_path: Path) -> None:
+    """Only a look-alike with no [tool.feedbackloop] beside it is a misspelling of ours."""
+    from feedbackloop.context import Context
+
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.feedback_widget]\ncolor = 'blue'\n\n[tool.feedbackloop]\nslack_channel = 'C1'\n"
+    )
+    assert Context.create(tmp_path).settings.slack_channel == "C1"
+    (tmp_path / "pyproject.toml").write_text("[tool.feedback_widget]\ncolor = 'blue'\n")
+    assert Context.create(tmp_path).settings.slack_channel == Settings().slack_channel

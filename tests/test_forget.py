@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from fakes.server import Fault
+from fakes.slack import FakeSlack
 from feedbackloop.commands.forget import REMOVED, Erasure
 from feedbackloop.plan import intake as plan_intake
 from feedbackloop.plan.calendar import event_id
@@ -448,6 +449,40 @@ def intake_desk(tmp_path: Path, route: str) -> Iterator[tuple[Desk, dict[str, in
         yield desk, numbers
     finally:
         desk.stop()
+
+
+def test_a_person_only_on_intakes_branches_is_forgotten_with_slack_configured(tmp_path: Path) -> None:
+    """Booked by the form, never published: nothing in Slack to look for, and no traceback."""
+    slack = FakeSlack().start()
+    slack.add_channel("C0FEEDBACK", name="user-feedback", member=True)
+    desk = Desk.create(tmp_path, slack_channel="C0FEEDBACK")
+    try:
+        number = desk.open_issue(INTERVIEW, interview_answers(), title="User interview: Lena")
+        assert desk.replay(desk.event("opened", number)).code == 0
+        ran = desk.forget(LENA, env={"SLACK_BOT_TOKEN": slack.token, "SLACK_API_URL": slack.url})
+        assert ran.code == 0, ran.out
+        assert "Traceback" not in ran.out
+        assert "Lena" not in (desk.text(LENA_STUB, f"intake/issue-{number}") or "")
+        assert slack.requests == []  # nothing of theirs was ever posted
+    finally:
+        desk.stop()
+        slack.stop()
+
+
+def test_the_form_edited_by_forget_is_left_alone_by_intake(tmp_path: Path) -> None:
+    """forget empties the form's issue; with a token that starts workflows that edit replays intake.yml,
+    which must not ask for the answers again (that would invite someone to retype them)."""
+    with intake_desk(tmp_path, "pull-request") as (desk, numbers):
+        assert desk.forget(LENA).code == 0
+        comments = len(desk.github.comments(REPO, numbers["interview"]))
+        desk.github.requests.clear()
+
+        ran = desk.replay(desk.event("edited", numbers["interview"]))
+
+        assert ran.code == 0, ran.out
+        assert "its answers were removed at the person's request" in ran.out
+        assert len(desk.github.comments(REPO, numbers["interview"])) == comments
+        assert [r.line for r in desk.github.requests if r.method != "GET"] == []
 
 
 def intake_writes(desk: Desk) -> list[str]:

@@ -410,6 +410,7 @@ LINK = "https://us.posthog.com/project/2/person/joe"
         LINK + "/",
         LINK + "?ref=slack",
         LINK + "/?ref=x#events",
+        LINK + "?utm_source=newsletter&utm_medium=email#activeTab=sessionRecordings",
         "HTTPS://US.PostHog.com/project/2/person/joe",
         f"  {LINK}  ",
     ],
@@ -422,6 +423,13 @@ def test_a_profile_link_that_differs_in_its_path_is_another_person() -> None:
     assert profile_key(LINK + "2") != profile_key(LINK)
     assert profile_key(LINK.replace("joe", "Joe")) != profile_key(LINK)  # paths are case-sensitive
     assert profile_key("not a link/") == "not a link"
+    # a CRM names its contacts in the query or a hash route: two of them are two people
+    crm = "https://crm.example.com/contact"
+    assert profile_key(f"{crm}?id=41") != profile_key(f"{crm}?id=42")
+    assert profile_key(f"{crm}?id=41&utm_source=x") == profile_key(f"{crm}/?id=41")
+    assert profile_key("https://crm.example.com/#/contacts/41") != profile_key(
+        "https://crm.example.com/#/contacts/42"
+    )
     assert profile_key("http://[broken/") == "http://[broken"
 
 

@@ -138,6 +138,16 @@ def test_a_run_held_past_its_lease_and_taken_over_leaves_the_new_holders_lock(wo
     assert world.github.ref(REPO, lock) is None
 
 
+def test_a_lock_whose_holder_cannot_be_read_is_not_taken_over(world: World) -> None:
+    """Unreadable is not stale: taken over at once, it would let two runs work side by side."""
+    world.github.repo(REPO).refs["refs/feedbackloop/publish"] = "5" * 40  # a commit GitHub cannot show
+    ran = world.publish(**RUN)
+    assert ran.code == 1
+    assert "since when unknown: if no publish is running, delete the ref refs/feedbackloop/publish" in ran.out
+    assert world.issues() == []
+    assert world.messages() == []
+
+
 def test_an_earlier_attempt_of_the_same_run_holds_no_lock(world: World) -> None:
     """A killed attempt leaves its lock; the re-run (same GITHUB_RUN_ID, next attempt) takes it."""
     world.github.inject(Fault.drop(), match="GET /repos/*/issues")  # the first attempt dies here...

@@ -317,8 +317,8 @@ def load_settings(root: Path) -> Settings:
         raise UsageError(
             f"{pyproject}: [tool] must be a table", "write the settings under [tool.feedbackloop]"
         )
-    for name in tool:
-        if name != "feedbackloop" and _looks_like_ours(name):
+    for name in tool if "feedbackloop" not in tool else ():
+        if _looks_like_ours(name):
             # Read as nothing at all, it would leave every setting at its default without a word.
             raise UsageError(
                 f"{pyproject}: [tool.{name}] is not read. Did you mean [tool.feedbackloop]?",
@@ -336,11 +336,10 @@ def load_settings(root: Path) -> Settings:
 
 
 def _looks_like_ours(name: str) -> bool:
-    """A `[tool.*]` table name that is ours misspelt: feedbackloops, feedback-loop, feedbakloop, …"""
+    """A `[tool.*]` table name that is ours misspelt (feedbackloops, feedback-loop, feedbakloop, …),
+    asked only when there is no [tool.feedbackloop]: another tool's [tool.feedback_widget] is left be."""
     folded = name.casefold().replace("-", "").replace("_", "").replace(".", "")
-    return (
-        folded.startswith("feedback") or difflib.SequenceMatcher(None, folded, "feedbackloop").ratio() >= 0.8
-    )
+    return difflib.SequenceMatcher(None, folded, "feedbackloop").ratio() >= 0.8
 
 
 def _inside(root: Path, folder: str, name: str, where: str) -> None:

@@ -41,7 +41,11 @@ class Holder:
         return f"holder: {self.name}" + (f" attempt {self.attempt}" if self.attempt else "")
 
     def describe(self) -> str:
-        since = f" since {self.since:%Y-%m-%d %H:%M} UTC" if self.since else ""
+        since = (
+            f" since {self.since:%Y-%m-%d %H:%M} UTC"
+            if self.since
+            else f", since when unknown: if no publish is running, delete the ref {REF}"
+        )
         attempt = f" (attempt {self.attempt})" if self.attempt else ""
         return f"{self.name}{attempt}{since}"
 
@@ -65,7 +69,9 @@ def _parse(message: str, when: datetime | None) -> Holder:
 def _stale(theirs: Holder, me: Holder, now: datetime) -> bool:
     if theirs.name == me.name and me.attempt and theirs.attempt < me.attempt:
         return True  # an earlier attempt of this very run: it was killed or cancelled
-    return theirs.since is None or now - theirs.since > LEASE
+    # A holder whose commit could not be read is taken for alive: taking its lock over at once would
+    # let two runs work side by side (and a quick run's release skips its ownership check).
+    return theirs.since is not None and now - theirs.since > LEASE
 
 
 @dataclass

@@ -453,6 +453,8 @@ class Forgetter:
         from feedbackloop.services.slack import EVENT_TYPE, ts_from_permalink
 
         ids = {r.id for r in self.erasure.records}
+        if not ids:  # only on intake's branches: nothing of theirs was published yet
+            return
         oldest = day_start(min(r.date for r in self.erasure.records))
 
         def delete() -> str | None:

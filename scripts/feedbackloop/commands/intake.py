@@ -599,6 +599,11 @@ def run(context: Context, event_path: Path | None, dry_run: bool) -> int:
     if event.association not in TRUSTED:
         click.echo(f"{where}: opened by someone outside the team ({event.association}): nothing done")
         return OK
+    if plan.is_forgotten_form(
+        event.body
+    ):  # `forget` emptied it: asking for the answers again would undo that
+        click.echo(f"{where}: its answers were removed at the person's request: nothing to do")
+        return OK
     if dry_run:
         return dry_run_plan(context, event)
     intake = Intake(context, event)

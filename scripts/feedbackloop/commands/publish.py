@@ -118,7 +118,7 @@ class Publisher:
             except ServiceError as error:
                 self.fail(work.record, error)
                 if error.status not in RECORD_SPECIFIC:
-                    click.echo(f"{service}: stopped for this run: {_first(error)}")
+                    click.echo(f"{service}: stopped for this run: {error}")
                     return
             except FeedbackloopError as error:
                 self.fail(work.record, error)

@@ -25,10 +25,16 @@ FOLLOW_UP_STATUSES = ("pending", "done")
 RECEIVED_VIA = ("slack", "email", "support", "community", "social", "event", "call", "other")
 
 
+TRACKING = ("utm_", "ref", "ref_src", "fbclid", "gclid", "mc_cid", "mc_eid")  # query keys that name no one
+
+
 def profile_key(profile: str) -> str:
     """A person's profile link as two are compared: one person whether or not a link has a trailing
-    slash, a query (`?ref=x`), a fragment, or capitals in its scheme or host. Every comparison of two
-    profiles goes through this (a person missed is a second merch card, or a record not forgotten)."""
+    slash, capitals in its scheme or host, a tracking parameter (`?ref=x`, `utm_…`) or a fragment
+    that is page state (PostHog's `#activeTab=events`). Every other part stays: a CRM's `?id=42` or
+    its hash route `#/contacts/42` names a person. Every comparison of two profiles
+    goes through this (a person missed is a second merch card, or a record not forgotten; two people
+    taken for one, a wrong merch refusal, or a record forgotten that was not asked for)."""
     text = profile.strip()
     try:
         parts = urlsplit(text)
@@ -36,7 +42,20 @@ def profile_key(profile: str) -> str:
         return text.rstrip("/")
     if not parts.scheme or not parts.netloc:
         return text.rstrip("/")
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
+    kept = [
+        pair
+        for pair in parts.query.split("&")
+        if pair and not pair.split("=", 1)[0].lower().startswith(TRACKING)
+    ]
+    return urlunsplit(
+        (
+            parts.scheme.lower(),
+            parts.netloc.lower(),
+            parts.path.rstrip("/"),
+            "&".join(kept),
+            parts.fragment if parts.fragment.startswith("/") else "",
+        )
+    )
 
 
 @dataclass(eq=False, slots=True)

@@ -54,7 +54,8 @@ def record_files(root: Path, settings: Settings) -> list[Path]:
         raise UsageError(
             f"[tool.feedbackloop] `interviews_dir` = {settings.interviews_dir!r}: the repository has no "
             "such folder, so no interview file would be read." + _folder_hint(root, settings.interviews_dir),
-            "correct interviews_dir in [tool.feedbackloop] (pyproject.toml), or create the folder",
+            "correct interviews_dir in [tool.feedbackloop] (pyproject.toml), or create the folder and "
+            "commit a `.gitkeep` file in it (git keeps no empty folder)",
         )
     return sorted(p for p in folder.rglob("*.md") if is_record_file(p))
 
