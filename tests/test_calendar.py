@@ -85,6 +85,7 @@ def settings(**extra: object) -> str:
         '  { github = "alice", email = "alice@acme.example" },',
         '  { github = "bob", email = "bob@acme.example" },',
         '  { github = "carol" },',
+        '  { github = "dave", email = "dave@acme.example" },',
         "]",
     ]
     return "\n".join(lines) + "\n"
@@ -154,7 +155,12 @@ def test_a_call_goes_on_the_calendar_once_with_its_interviewers(user: Setup) -> 
     assert made["start"] == {"dateTime": "2026-12-03T15:00:00", "timeZone": ZONE}
     assert made["end"] == {"dateTime": "2026-12-03T15:45:00", "timeZone": ZONE}  # call_minutes
     assert [a["email"] for a in made["attendees"]] == ["alice@acme.example", "bob@acme.example"]
-    assert made["extendedProperties"]["private"] == {"feedbackloop": "interview", "interview": lena.id}
+    assert made["extendedProperties"]["private"] == {
+        "feedbackloop": "interview",
+        "interview": lena.id,
+        "title": "Surveys user interview with Lena",  # to tell a title edited by hand from ours
+        "invited": "alice@acme.example,bob@acme.example",  # to uninvite only whom we invited
+    }
     [invited] = user.calendar.notifications
     assert (invited.action, invited.recipients) == ("insert", ["alice@acme.example", "bob@acme.example"])
     assert changes.by_path[lena.path] == {("published", "calendar"): event}
@@ -301,17 +307,28 @@ def test_a_corrected_topic_or_name_renames_the_event_and_a_dropped_interviewer_i
     event = event_id(booked.id)
     stored = user.calendar.calendars[CALENDAR].events[event]
     stored["attendees"].append({"email": "lena@example.org", "responseStatus": "accepted"})
+    stored["attendees"].append({"email": "dave@acme.example", "responseStatus": "needsAction"})  # observes
     fixed = replace(booked, topic="Session replay", user=Person(first_name="Lina"), interviewers=("alice",))
 
     results, _, _ = user.sync(fixed)
 
-    assert [r.done for r in results] == ["renamed and uninvited 1 teammate on the calendar"]
+    assert [r.done for r in results] == ["renamed and uninvited 1 interviewer on the calendar"]
     now = user.calendar.event(CALENDAR, event)
     assert now is not None
     assert now["summary"] == "Session replay user interview with Lina"
-    assert [a["email"] for a in now["attendees"]] == ["alice@acme.example", "lena@example.org"]
+    assert [a["email"] for a in now["attendees"]] == [
+        "alice@acme.example",
+        "lena@example.org",
+        "dave@acme.example",  # on the roster, but added by hand: he stays
+    ]
     again, _, _ = user.sync(fixed)
     assert [r.done for r in again] == ["on the calendar"]
+
+    stored = user.calendar.calendars[CALENDAR].events[event]
+    stored["summary"] = "Replay call with Lina (room 4)"  # a person's own title stays
+    later, _, _ = user.sync(replace(fixed, topic="Session replays"))
+    assert [r.done for r in later] == ["on the calendar"]
+    assert user.calendar.event(CALENDAR, event)["summary"] == "Replay call with Lina (room 4)"  # type: ignore[index]
 
 
 # -- failures --------------------------------------------------------------------------------------

@@ -143,8 +143,7 @@ class CalendarSync:
             result.done = "its calendar event was deleted by hand: left as it is"
             result.note = "set `status: cancelled` in the file, or restore the event in the calendar"
             return result
-        team = [t.email for t in self.context.settings.team if t.email]
-        patch = change(existing, wanted, self.zone, team)
+        patch = change(existing, wanted, self.zone)
         if not patch:
             result.done = verb
             return result

@@ -588,6 +588,9 @@ class Forgetter:
         }
         if len(kept) != len(guests):
             patch["attendees"] = kept
+        ours = dict((existing.get("extendedProperties") or {}).get("private") or {})
+        if ours.get("title", "User interview") != "User interview":  # the title we gave it, kept to compare
+            patch["extendedProperties"] = {"private": {**ours, "title": "User interview"}}
         if patch:
             client.patch(calendar, event, {**patch, "status": existing.get("status", "confirmed")})
         if existing.get("status") != "cancelled":

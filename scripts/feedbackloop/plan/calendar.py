@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -63,6 +63,17 @@ def when(interview: Interview, time_zone: str, minutes: int) -> tuple[dict[str, 
     )
 
 
+def private(interview_id: str, summary: str, invited: Sequence[str]) -> dict[str, str]:
+    """The event's private properties: ours (found with one listing), the title we gave it and who we
+    invited, so a title or a guest a person changed by hand is told apart from ours."""
+    return {
+        PROPERTY: PROPERTY_VALUE,
+        "interview": interview_id,
+        "title": summary,
+        "invited": ",".join(sorted(email.casefold() for email in invited)),
+    }
+
+
 def wanted_event(
     interview: Interview,
     event: str,
@@ -79,7 +90,7 @@ def wanted_event(
         "description": description,
         "start": start,
         "end": end,
-        "extendedProperties": {"private": {PROPERTY: PROPERTY_VALUE, "interview": interview.id}},
+        "extendedProperties": {"private": private(interview.id, title(interview), attendees)},
         "guestsCanSeeOtherGuests": True,
     }
     if attendees:
@@ -123,13 +134,11 @@ def _count(n: int, what: str) -> str:
     return f"{n} {what}{'s' * (n != 1)}"
 
 
-def change(
-    existing: Mapping[str, Any], wanted: Mapping[str, Any], time_zone: str, team: Collection[str] = ()
-) -> Change:
+def change(existing: Mapping[str, Any], wanted: Mapping[str, Any], time_zone: str) -> Change:
     """Move the event when the call's time changed; rename it when the topic or the first name did;
-    invite the interviewers it does not invite yet, and uninvite teammates (`team`: the roster's
-    e-mail addresses) who are no longer interviewers. Guests a person added by hand (the user, say)
-    stay. Attendees are left alone when `wanted` has none (invitations are off)."""
+    invite the interviewers it does not invite yet, and uninvite those we invited who no longer
+    interview. What a person changed by hand stays: a title they edited, guests they added (a
+    teammate who observes, the user). Attendees are left alone when `wanted` has none (no invites)."""
     fields: dict[str, Any] = {}
     what = []
     if not (
@@ -138,17 +147,20 @@ def change(
     ):
         fields["start"], fields["end"] = wanted["start"], wanted["end"]
         what.append("moved")
-    if existing.get("summary") != wanted["summary"]:
+    ours = dict((existing.get("extendedProperties") or {}).get("private") or {})
+    wanted_private = wanted["extendedProperties"]["private"]
+    summary = existing.get("summary")
+    if summary != wanted["summary"] and summary == ours.get("title", summary):
         fields["summary"] = wanted["summary"]
         what.append("renamed")
     invited = {a["email"].casefold() for a in wanted.get("attendees") or ()}
     if invited:
-        teammates = {email.casefold() for email in team}
+        before = {email for email in str(ours.get("invited", "")).split(",") if email}
         present = [a for a in existing.get("attendees") or () if isinstance(a, dict)]
         kept = [
             a
             for a in present
-            if (email := str(a.get("email", "")).casefold()) in invited or email not in teammates
+            if (email := str(a.get("email", "")).casefold()) in invited or email not in before
         ]
         emails = {str(a.get("email", "")).casefold() for a in kept}
         missing = [a for a in wanted.get("attendees") or () if a["email"].casefold() not in emails]
@@ -157,5 +169,7 @@ def change(
         if missing:
             what.append(f"invited {_count(len(missing), 'interviewer')}")
         if len(kept) < len(present):
-            what.append(f"uninvited {_count(len(present) - len(kept), 'teammate')}")
+            what.append(f"uninvited {_count(len(present) - len(kept), 'interviewer')}")
+    if fields and {k: ours.get(k) for k in wanted_private} != wanted_private:
+        fields["extendedProperties"] = {"private": {**ours, **wanted_private}}
     return Change(fields, " and ".join(what))
