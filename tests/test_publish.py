@@ -722,3 +722,26 @@ def test_a_full_doc_stops_only_the_doc_with_what_to_do(world: World) -> None:
     assert world.doc_text() == almost  # nothing added
     assert len(world.messages()) == 3
     assert world.issues()
+
+
+def test_the_evidence_comment_is_looked_for_from_the_call_on_not_in_all_of_an_old_issues_thread(
+    world: World,
+) -> None:
+    """A hand-set issue with a long history: its comments from before the call are not read again."""
+    from datetime import timedelta
+
+    from helpers_publish import NOW
+
+    for n in range(250):
+        world.github.add_comment(
+            PRODUCT, world.hand_set_issue, f"An old comment {n}", at=NOW - timedelta(days=400)
+        )
+    ran = world.publish()
+    assert ran.code == 0, ran.out
+    assert world.github.count(f"GET /repos/{PRODUCT}/issues/{world.hand_set_issue}/comments*") == 1
+    evidence = [
+        c
+        for c in world.github.comments(PRODUCT, world.hand_set_issue)
+        if "feedbackloop:evidence" in c["body"]
+    ]
+    assert len(evidence) == 1

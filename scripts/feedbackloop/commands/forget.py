@@ -282,7 +282,7 @@ class Forgetter:
 
     def scrub_comment(self, github: GitHub, record: Record, index: int, repo: str, number: int) -> str | None:
         key = request_key(record, index)
-        for comment in github.comments(repo, number):
+        for comment in github.comments(repo, number, since=day_start(record.date)):
             if any(kind == "evidence" and fields.get("key") == key for kind, fields in markers(comment.body)):
                 scrubbed = self.erasure.scrub(comment.body)
                 if scrubbed != comment.body:

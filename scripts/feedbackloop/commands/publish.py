@@ -208,7 +208,8 @@ class Publisher:
         held = {other.evidence for other in record.requests}
 
         def existing() -> str | None:
-            for comment in github.comments(repo, number):
+            # Ours was made after the call: an issue with years of comments is read from that day on.
+            for comment in github.comments(repo, number, since=day_start(record.date)):
                 for kind, fields in markers(comment.body):
                     if kind == "evidence" and fields.get("key") == key and comment.url not in held:
                         return comment.url

@@ -224,8 +224,14 @@ class GitHub:
             idempotent=True,
         )
 
-    def comments(self, repo: str, number: int) -> list[Comment]:
-        raws = self._pages(f"list comments of {repo}#{number}", f"/repos/{repo}/issues/{number}/comments", {})
+    def comments(self, repo: str, number: int, since: datetime | None = None) -> list[Comment]:
+        """An issue's comments (those updated since `since`): one request per 100."""
+        parameters: dict[str, Any] = {}
+        if since is not None:
+            parameters["since"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        raws = self._pages(
+            f"list comments of {repo}#{number}", f"/repos/{repo}/issues/{number}/comments", parameters
+        )
         return [Comment(int(raw["id"]), str(raw["html_url"]), str(raw.get("body") or "")) for raw in raws]
 
     def create_comment(self, repo: str, number: int, body: str) -> Comment:
