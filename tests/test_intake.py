@@ -485,6 +485,23 @@ def test_a_feedback_note_does_not_overwrite_another(desk: Desk) -> None:
     assert "another Ana" in (desk.text(taken, "main") or "")
 
 
+def test_two_notes_waiting_in_pull_requests_take_two_paths(desk: Desk) -> None:
+    """Two people called Ana shared feedback on Slack the same day; neither pull request is merged yet.
+    The second takes a path of its own, or merging both would be an add/add conflict."""
+    first = desk.open_issue(FEEDBACK, feedback_answers(feedback="Dashboards load slowly."))
+    assert desk.replay(desk.event("opened", first)).code == 0
+    other_ana = "https://us.posthog.com/project/2/person/0196ffff-another-ana"
+    second = desk.open_issue(FEEDBACK, feedback_answers(profile=other_ana))
+
+    ran = desk.replay(desk.event("opened", second))
+
+    assert ran.code == 0, ran.out
+    path = "interviews/2026/2026-11-24-slack-feedback-ana"
+    assert f"{path}.md" in desk.files_on(f"intake/issue-{first}")
+    assert f"{path}-{second}.md" in desk.files_on(f"intake/issue-{second}")
+    assert f"{path}.md" not in desk.files_on(f"intake/issue-{second}")
+
+
 def _checkout_main(desk: Desk) -> None:
     """What actions/checkout does at the start of the next run: the remote's main in the work tree."""
     desk.github.export_git(REPO, desk.root, branch="main")

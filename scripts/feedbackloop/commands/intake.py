@@ -428,7 +428,9 @@ class Intake:
             return self.report_problems(problems)
         to_main = self.settings.intake_notes == "main"
         target = self.settings.branch if to_main else self.branch
-        taken: set[str] = set()
+        # By pull request, another issue's note may wait in its own open pull request for the same
+        # path: both would merge into one file (an add/add conflict). One listing finds them.
+        taken = set() if to_main else self.paths_in_other_pulls()
         while True:
             path, text, note, problems = self.note(form, functools.partial(self.held, target), taken)
             if problems or note is None:
@@ -457,6 +459,15 @@ class Intake:
         self.post(plan.recorded_comment(self.number, where, path))
         self.github.edit_issue(self.repo, self.number, state="closed", state_reason="completed")
         return OK
+
+    def paths_in_other_pulls(self) -> set[str]:
+        """The files other issues' open intake pull requests add, as their markers say."""
+        paths = set()
+        for pull in self.github.open_pulls(self.repo):
+            found = plan.pull_file(pull.body)
+            if found is not None and found[0] != self.number:
+                paths.add(found[1])
+        return paths
 
     def held(self, branch: str, path: str) -> list[str] | None:
         """What GitHub holds at `path`: on `branch` (None when that is this issue's note) and on the main
