@@ -221,6 +221,9 @@ def test_merging_a_pull_request_publishes_its_interview_once(
     message = git(world.root, "log", "-1", "--format=%B", head)
     assert NEW_ID in message
     assert "Initech" not in message
+    # The record keeps the pull request that added it (forget follows it to the pull request's text).
+    added_by = world.frontmatter(NEW)["published"]["pull_request"]
+    assert added_by == f"https://github.com/{REPO}/pull/{pull}"
     # The pull request: one comment with every link.
     comments = [c for c in world.github.comments(REPO, pull) if markers_in(c["body"])]
     assert len(comments) == 1

@@ -412,10 +412,15 @@ class Publisher:
             if commit:
                 commits.setdefault(commit, []).append(outcome)
         pulls: dict[int, list[Outcome]] = {}
+        records = {r.id: r for r in self.all_records} | self.records
         for commit, outcomes in commits.items():
             for pull in github.pulls_for_commit(repo, commit):
                 if pull.merged:
                     pulls.setdefault(pull.number, []).extend(outcomes)
+                    for outcome in outcomes:  # the record keeps it: forget follows it to the form
+                        record = records.get(outcome.record_id)
+                        if record is not None and not record.published.pull_request:
+                            self.changes.set(record.path, ("published", "pull_request"), pull.url)
         for number, outcomes in sorted(pulls.items()):
 
             def commented(number: int = number) -> bool:

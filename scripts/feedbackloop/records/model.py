@@ -157,7 +157,7 @@ class Published:
     doc: str | None = None  # the named range holding the doc entry
     digest: str | None = None  # of the content published to Slack and the doc; a change republishes
     calendar: str | None = None  # the calendar event id
-    pull_request: str | None = None  # the intake pull request
+    pull_request: str | None = None  # the pull request that added it (intake's, or a teammate's)
 
 
 @dataclass(frozen=True, slots=True)
