@@ -587,6 +587,34 @@ def test_forget_stopped_by_a_failure_finishes_on_the_next_run(tmp_path: Path) ->
         assert lena_leaks(desk.text(LENA_NOTE, f"intake/issue-{numbers['feedback']}") or "", False) == []
 
 
+def test_a_pull_request_that_closes_another_issue_leaves_that_issue_alone(tmp_path: Path) -> None:
+    """A teammate rewrote the pull request's text ("Closes #N", about dark mode): only intake's own
+    marker for this very file leads forget to a form; the dark-mode issue keeps its text."""
+    import requests
+
+    with intake_desk(tmp_path, "main") as (desk, numbers):
+        interview = numbers["interview"]
+        unrelated = desk.github.seed_issue(REPO, "Dark mode", "Please add dark mode.")
+        [pull] = [p for p in desk.pulls() if p["head"]["ref"] == f"intake/issue-{interview}"]
+        edited = requests.patch(
+            f"{desk.github.url.rstrip('/')}/repos/{REPO}/pulls/{pull['number']}",
+            json={"body": f"Closes #{unrelated}\n\nAdds Lena's call."},
+            headers={"Authorization": f"token {desk.github.token}"},
+            timeout=5,
+        )
+        assert edited.status_code == 200, edited.text
+        stub = desk.text(LENA_STUB, f"intake/issue-{interview}") or ""
+        linked = apply_changes(stub, {("published", "pull_request"): pull["html_url"]})
+        desk.github.commit_files(REPO, {LENA_STUB: linked}, branch=f"intake/issue-{interview}")
+        desk.github.merge_pull(REPO, pull["number"])
+
+        ran = desk.forget(LENA)
+
+        assert ran.code == 0, ran.out
+        assert desk.github.issue(REPO, unrelated)["body"] == "Please add dark mode."
+        assert "Lena" not in desk.github.pull(REPO, pull["number"])["body"]
+
+
 def test_a_merged_interview_leads_to_its_pull_request_and_form_by_its_link(tmp_path: Path) -> None:
     with intake_desk(tmp_path, "main") as (desk, numbers):
         interview = numbers["interview"]

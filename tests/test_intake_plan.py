@@ -193,8 +193,6 @@ def test_what_forget_follows_in_what_intake_wrote() -> None:
     assert plan.form_issue_url("## Notes\n") is None
     body = plan.pull_body(7, "interviews/2026/x.md", "text", None)
     assert plan.pull_file(body) == (7, "interviews/2026/x.md")
-    assert plan.pull_issue(body) == 7
-    assert plan.pull_issue("Closes #9: the call was scheduled") == 9  # its marker edited away
     assert plan.pull_file(plan.note_pull_body(3, "interviews/2026/n.md")) == (3, "interviews/2026/n.md")
     removed = plan.forgotten_form(date(2026, 11, 28))
     assert plan.is_forgotten_form(removed)

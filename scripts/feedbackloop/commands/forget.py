@@ -356,7 +356,7 @@ class Forgetter:
             where, number = found[1], int(found[2])
             self.step(
                 f"{interview.id}: pull request {where}#{number}",
-                functools.partial(self.scrub_merged_pull, github, where, number, interview.id),
+                functools.partial(self.scrub_merged_pull, github, where, number, interview),
             )
 
     def scrub_pull(self, github: GitHub, repo: str, pull: PullRequest, what: str) -> str | None:
@@ -374,7 +374,11 @@ class Forgetter:
         pull = github.find_pull(repo, repo.split("/")[0], intake_plan.branch_name(issue))
         return self.scrub_pull(github, repo, pull, what) if pull is not None else None
 
-    def scrub_merged_pull(self, github: GitHub, repo: str, number: int, what: str) -> str | None:
+    def scrub_merged_pull(self, github: GitHub, repo: str, number: int, interview: Interview) -> str | None:
+        """The pull request that added the interview: its text scrubbed; and, only when it is intake's
+        pull request for this very file (its marker says so), the form it came from. A teammate's
+        "Closes #42" names an issue about something else."""
+        what = interview.id
         try:
             pull = github.get_issue(repo, number)  # a pull request is an issue: its title and body
         except ServiceError as error:
@@ -382,9 +386,9 @@ class Forgetter:
                 return None
             raise
         done = [f"{what}: scrubbed pull request {repo}#{number}"] if self.scrubbed(github, pull) else []
-        issue = intake_plan.pull_issue(pull.body)
-        if issue is not None:
-            done += [line for line in [self.scrub_form(github, repo, issue, what)] if line]
+        found = intake_plan.pull_file(pull.body)
+        if found is not None and found[1] == interview.path:
+            done += [line for line in [self.scrub_form(github, repo, found[0], what)] if line]
         return "; ".join(done) or None
 
     def scrub_form(self, github: GitHub, repo: str, number: int, what: str) -> str | None:

@@ -407,20 +407,27 @@ class Publisher:
         head = env.get("GITHUB_SHA") or rev_parse(self.context.root, "HEAD")
         paths = self.paths()
         commits: dict[str, list[Outcome]] = {}
+        added: set[str] = set()  # the commits known to have added a record's file (not the fallback)
         for outcome in done:
-            commit = adding_commit(self.context.root, paths[outcome.record_id]) or head
+            found = adding_commit(self.context.root, paths[outcome.record_id])
+            commit = found or head
             if commit:
                 commits.setdefault(commit, []).append(outcome)
+                added |= {commit} if found else set()
         pulls: dict[int, list[Outcome]] = {}
         records = {r.id: r for r in self.all_records} | self.records
+        linked: set[str] = set()
         for commit, outcomes in commits.items():
             for pull in github.pulls_for_commit(repo, commit):
-                if pull.merged:
-                    pulls.setdefault(pull.number, []).extend(outcomes)
-                    for outcome in outcomes:  # the record keeps it: forget follows it to the form
-                        record = records.get(outcome.record_id)
-                        if record is not None and not record.published.pull_request:
-                            self.changes.set(record.path, ("published", "pull_request"), pull.url)
+                if not pull.merged:
+                    continue
+                pulls.setdefault(pull.number, []).extend(outcomes)
+                for outcome in outcomes if commit in added else ():
+                    # The record keeps the pull request that added it: forget scrubs its text.
+                    record = records.get(outcome.record_id)
+                    if record is not None and not record.published.pull_request and record.id not in linked:
+                        self.changes.set(record.path, ("published", "pull_request"), pull.url)
+                        linked.add(record.id)
         for number, outcomes in sorted(pulls.items()):
 
             def commented(number: int = number) -> bool:

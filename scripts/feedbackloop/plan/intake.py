@@ -478,7 +478,6 @@ def recorded_comment(issue: int, where: str, path: str) -> str:
 
 # What a note intake recorded says of the issue it came from: the last line of templates/note.md.j2.
 NOTE_LINK = "Shared with the issue form: "
-_CLOSES = re.compile(r"\A(?:Closes|From) #(\d+)\b")
 
 
 def note_of(text: str, issue_url: str) -> bool:
@@ -494,15 +493,6 @@ def form_issue_url(notes: str) -> str | None:
         if line.strip().startswith(NOTE_LINK):
             return line.strip().removeprefix(NOTE_LINK).strip() or None
     return None
-
-
-def pull_issue(body: str) -> int | None:
-    """The issue an intake pull request came from: its marker's, else its first words' ("Closes #N")."""
-    for kind, fields in markers(body):
-        if kind in ("intake-stub", "intake-note") and fields.get("issue", "").isdigit():
-            return int(fields["issue"])
-    found = _CLOSES.match(body.strip())
-    return int(found[1]) if found else None
 
 
 def pull_file(body: str) -> tuple[int, str] | None:
