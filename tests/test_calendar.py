@@ -274,6 +274,7 @@ def test_a_service_account_without_delegation_adds_the_call_without_invitations(
     assert "domain-wide delegation" in result.note
     [event] = robot.calendar.events(CALENDAR)
     assert "attendees" not in event
+    assert event["extendedProperties"]["private"]["invited"] == ""  # nobody: none is uninvited as ours later
     assert robot.calendar.notifications == []
     assert changes  # the call is on the calendar: its id is written back
 

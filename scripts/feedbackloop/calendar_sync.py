@@ -166,8 +166,7 @@ class CalendarSync:
         except ServiceError as error:
             if not self._invites_refused(error, wanted):
                 raise
-            wanted = {k: v for k, v in wanted.items() if k != "attendees"}
-            created = client.insert(self.calendar, wanted)
+            created = client.insert(self.calendar, _uninvited(wanted))
             result.note = NO_INVITES_FIX
         if created is None:  # 409: the id is taken, by this call's event
             found = client.get(self.calendar, event)
@@ -190,8 +189,8 @@ class CalendarSync:
             if not self._invites_refused(error, fields):
                 raise
             result.note = NO_INVITES_FIX
-            rest = {k: v for k, v in fields.items() if k != "attendees"}
-            return client.patch(self.calendar, event, rest) if rest else None
+            rest = _uninvited(fields)
+            return client.patch(self.calendar, event, rest) if set(rest) - {"extendedProperties"} else None
 
     def _invites_refused(self, error: ServiceError, body: dict[str, Any]) -> bool:
         from feedbackloop.services.gcalendar import NO_INVITES
@@ -293,3 +292,13 @@ def sync_calendar(
         if not interview.published.calendar and interview.status == "scheduled":
             changes.set(interview.path, ("published", "calendar"), event)
     return results
+
+
+def _uninvited(body: dict[str, Any]) -> dict[str, Any]:
+    """`body` without its attendees, for a calendar that refuses invitations: its private record of
+    whom we invited says nobody, or a teammate a person adds later would be uninvited as ours."""
+    rest = {k: v for k, v in body.items() if k != "attendees"}
+    private = (rest.get("extendedProperties") or {}).get("private")
+    if private is not None:
+        rest["extendedProperties"] = {**rest["extendedProperties"], "private": {**private, "invited": ""}}
+    return rest

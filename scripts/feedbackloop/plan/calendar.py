@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from feedbackloop.records.model import Interview
 
+TITLE_KEPT = 1000  # of the title we gave an event, in its private properties (Google's cap: 1024)
 PROPERTY = "feedbackloop"  # a private extended property on our events: found again with one listing
 PROPERTY_VALUE = "interview"
 
@@ -66,11 +67,11 @@ def when(interview: Interview, time_zone: str, minutes: int) -> tuple[dict[str, 
 def private(interview_id: str, summary: str, invited: Sequence[str]) -> dict[str, str]:
     """The event's private properties: ours (found with one listing), the title we gave it and who we
     invited, so a title or a guest a person changed by hand is told apart from ours."""
-    return {
+    return {  # Google caps a property's value at 1024 characters
         PROPERTY: PROPERTY_VALUE,
         "interview": interview_id,
-        "title": summary,
-        "invited": ",".join(sorted(email.casefold() for email in invited)),
+        "title": summary[:TITLE_KEPT],
+        "invited": ",".join(sorted(email.casefold() for email in invited))[:1024],
     }
 
 
@@ -150,7 +151,9 @@ def change(existing: Mapping[str, Any], wanted: Mapping[str, Any], time_zone: st
     ours = dict((existing.get("extendedProperties") or {}).get("private") or {})
     wanted_private = wanted["extendedProperties"]["private"]
     summary = existing.get("summary")
-    if summary != wanted["summary"] and summary == ours.get("title", summary):
+    if summary != wanted["summary"] and str(summary)[:TITLE_KEPT] == ours.get(
+        "title", str(summary)[:TITLE_KEPT]
+    ):
         fields["summary"] = wanted["summary"]
         what.append("renamed")
     invited = {a["email"].casefold() for a in wanted.get("attendees") or ()}
