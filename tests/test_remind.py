@@ -706,3 +706,22 @@ def test_a_backlog_fits_in_the_issue_and_in_each_message(tmp_path: Path) -> None
         items = text.splitlines()[1:]
         assert all(line.startswith("• ") and line.endswith("`") for line in items[:-1])
         assert re.fullmatch(r"… and \d+ more: see the dashboard issue", items[-1])
+
+
+def test_a_spent_api_budget_stops_between_owners_and_the_next_run_sends_the_rest(tmp_path: Path) -> None:
+    """`api_budget` caps a run: reminders stop between two owners, say which setting to raise, and the
+    owners not reminded yet get theirs on the next run, once each."""
+    with Team.create(tmp_path, api_budget=7) as team:
+        ran = team.remind()
+        assert ran.code == 1
+        assert "the API budget (7 requests) is spent" in ran.out
+        assert "raise `api_budget`" in ran.out
+        sent = team.reminder_counts()
+        assert sent
+        assert all(count == 1 for count in sent.values())
+        assert len(sent) < 4
+        roomy = (team.world.root / "pyproject.toml").read_text().replace("api_budget = 7", "api_budget = 300")
+        team.world.push({"pyproject.toml": roomy}, "More budget")
+        again = team.remind()
+        assert again.code == 0, again.out
+        assert team.reminder_counts() == {"alice": 1, "bob": 1, "carol": 1, "dave": 1}

@@ -88,7 +88,7 @@ class Settings:
         [], "Repositories whose issues users can see: only those are linked in follow-ups."
     )
     api_budget: int = _setting(
-        300, "Most API requests one run may make; it stops between records when spent."
+        300, "Most API requests one run may make; it stops between two records or reminders when spent."
     )
     # -- Slack -----------------------------------------------------------------------------------
     slack_channel: str = _setting(

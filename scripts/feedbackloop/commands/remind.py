@@ -343,6 +343,12 @@ class Reminder:
         ledger.sent.update({o: f"pending:{d}" for o, d in todo.items()})
         self.write(number, ledger)
         for owner, digest in todo.items():
+            if self.context.budget.spent:  # between owners, never half-way through one
+                self.failures.append(
+                    f"the API budget ({self.settings.api_budget} requests) is spent: the other reminders "
+                    "wait for the next run (raise `api_budget` to do more per run)"
+                )
+                break
             try:
                 channel, mention = self.destination(members[owner])
                 if owner in was_pending:  # history is read by conversation id, not member id
