@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from feedbackloop.config import Environment
 
@@ -46,9 +47,8 @@ def stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def repository_public(env: Environment) -> bool | None:
-    """Whether the event file says the repository is public (True) or not (False); None when there is
-    no event file, or it does not say (a `schedule` event's does not). Read from the file: no request."""
+def event(env: Environment) -> dict[str, Any] | None:
+    """The event that started the workflow ($GITHUB_EVENT_PATH), or None: off Actions, or unreadable."""
     path = env.get("GITHUB_EVENT_PATH")
     if not path:
         return None
@@ -56,7 +56,13 @@ def repository_public(env: Environment) -> bool | None:
         payload = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    repository = payload.get("repository") if isinstance(payload, dict) else None
+    return payload if isinstance(payload, dict) else None
+
+
+def repository_public(env: Environment) -> bool | None:
+    """Whether the event file says the repository is public (True) or not (False); None when there is
+    no event file, or it does not say (a `schedule` event's does not). Read from the file: no request."""
+    repository = (event(env) or {}).get("repository")
     if not isinstance(repository, dict):
         return None
     visibility = repository.get("visibility")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
+from feedbackloop.actions import event
 from feedbackloop.config import Environment
 from feedbackloop.errors import UsageError
 
@@ -30,14 +30,7 @@ def rev_parse(root: Path, rev: str) -> str | None:
 
 def pull_request_base(env: Environment) -> str | None:
     """The base commit of the pull request in the event file, when running on one."""
-    event_path = env.get("GITHUB_EVENT_PATH")
-    if not event_path:
-        return None
-    try:
-        event = json.loads(Path(event_path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    base = (event.get("pull_request") or {}).get("base") or {}
+    base = ((event(env) or {}).get("pull_request") or {}).get("base") or {}
     sha = base.get("sha")
     return sha if isinstance(sha, str) and len(sha) == 40 else None
 
