@@ -37,7 +37,7 @@ from feedbackloop.plan.publish import (
     slack_metadata,
     with_request,
 )
-from feedbackloop.plan.reward import pending_rewards
+from feedbackloop.plan.reward import pending_merch
 from feedbackloop.records.model import Record
 from feedbackloop.records.rules import GITHUB_ISSUE
 from feedbackloop.render import doc_entry, evidence_body, github_inline, issue_body, slack_message
@@ -516,7 +516,7 @@ class Publisher:
         return (
             self.settings.rewards_on_publish
             and shopify_configured(self.context.env)
-            and any(r.reward.kind == "merch" for r in pending_rewards(self.all_records))
+            and bool(pending_merch(self.all_records))
         )
 
     @property
@@ -666,7 +666,7 @@ def run(context: Context, dry_run: bool, only: str | None, include_examples: boo
         click.echo(f"skipped {path}: it has problems (run `feedbackloop validate {path}`)")
     works = plan(records, context.settings)
     calls = calendar_calls(context, records)
-    rewards = [r.id for r in pending_rewards(records) if r.reward.kind == "merch"]
+    rewards = [r.id for r in pending_merch(records)]
     if not context.settings.rewards_on_publish:
         rewards = []
     if rewards and not shopify_configured(context.env) and not dry_run:

@@ -36,7 +36,7 @@ from feedbackloop.plan.reward import (
     lookup_since,
     note_id,
     open_collective_step,
-    pending_rewards,
+    pending_merch,
     plan_reward,
 )
 from feedbackloop.records.model import Interview, Record
@@ -414,7 +414,7 @@ def issue_rewards(
     any other Shopify failure stops the rest for this run."""
     if not context.settings.rewards_on_publish:
         return []
-    pending = [r for r in pending_rewards(records) if r.reward.kind == "merch"]
+    pending = pending_merch(records)
     if not pending:
         return []
     if not shopify_configured(context.env):
@@ -534,7 +534,7 @@ def run_pending(context: Context, dry_run: bool) -> int:
     for path in sorted(broken):
         click.echo(f"skipped {path}: it has problems (run `feedbackloop validate {path}`)")
     records = [r for r in repository.active() if r.path not in broken]
-    pending = [r for r in pending_rewards(records) if r.reward.kind == "merch"]
+    pending = pending_merch(records)
     if not pending:
         click.echo("No pending merch reward.")
         return OK

@@ -209,3 +209,8 @@ def pending_rewards(records: Iterable[Record]) -> list[Interview]:
         ),
         key=lambda r: (r.date, r.id),
     )
+
+
+def pending_merch(records: Iterable[Record]) -> list[Interview]:
+    """The pending rewards that are merch gift cards: what Shopify issues (publish, `reward --pending`)."""
+    return [r for r in pending_rewards(records) if r.reward.kind == "merch"]
