@@ -29,6 +29,10 @@ class Context:
         context.today = today or context.local_today()
         return context
 
+    def now(self) -> datetime:
+        """Now, by the retry policy's clock (the one tests move instead of sleeping)."""
+        return datetime.fromtimestamp(self.policy.clock(), UTC)
+
     def local_today(self) -> date:
         """Today where the team is (`timezone`): a morning call east of UTC is not "in the future"."""
         try:

@@ -28,6 +28,11 @@ def rev_parse(root: Path, rev: str) -> str | None:
     return found.stdout.strip() if found.returncode == 0 else None
 
 
+def checked_out(root: Path, env: Environment) -> str | None:
+    """The commit this run works from: the workflow's GITHUB_SHA, else HEAD (a laptop)."""
+    return env.get("GITHUB_SHA") or rev_parse(root, "HEAD")
+
+
 def pull_request_base(env: Environment) -> str | None:
     """The base commit of the pull request in the event file, when running on one."""
     base = ((event(env) or {}).get("pull_request") or {}).get("base") or {}

@@ -21,8 +21,10 @@ import re
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from feedbackloop.config import Environment
+from feedbackloop.git import checked_out, rev_parse
 from feedbackloop.services.github import GitHub
 from feedbackloop.services.retry import ServiceError
 
@@ -155,3 +157,19 @@ def clear_own(github: GitHub, repo: str, env: Environment) -> bool:
         return False
     github.delete_ref(repo, REF)
     return True
+
+
+def take(github: GitHub, repo: str, branch: str, root: Path, env: Environment, now: datetime) -> Lock:
+    """`acquire` for the commit checked out at `root`: the workflow's GITHUB_SHA, else HEAD."""
+    local = checked_out(root, env)
+    tree = rev_parse(root, f"{local}^{{tree}}") if local else None
+    return acquire(github, repo, branch, tree, env, now)
+
+
+def free(github: GitHub, repo: str, env: Environment, lock: Lock | None, now: datetime) -> None:
+    """Free what this run holds: its lock, or, when it went on without one (GitHub failed while it
+    took it), a lock its killed attempt or its own lost answer left, which would stop the next runs."""
+    if lock is not None:
+        lock.release(now)
+    else:
+        clear_own(github, repo, env)

@@ -32,7 +32,7 @@ from feedbackloop import actions
 from feedbackloop.commands.connect import Services
 from feedbackloop.context import Context
 from feedbackloop.errors import FAILED, OK, FeedbackloopError, UsageError
-from feedbackloop.git import rev_parse
+from feedbackloop.git import checked_out
 from feedbackloop.ledger import Changes, commit_changes, write_files
 from feedbackloop.plan import intake as intake_plan
 from feedbackloop.plan.ledger import day_start
@@ -614,7 +614,7 @@ class Forgetter:
             if github is None:
                 written = write_files(self.context.root, changes)
             else:
-                local = self.context.env.get("GITHUB_SHA") or rev_parse(self.context.root, "HEAD")
+                local = checked_out(self.context.root, self.context.env)
                 written = commit_changes(
                     github,
                     self.services.repository,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -22,9 +22,9 @@ from feedbackloop.commands.connect import Services
 from feedbackloop.commands.reward import shopify_configured
 from feedbackloop.context import Context
 from feedbackloop.errors import FAILED, OK, FeedbackloopError
-from feedbackloop.git import adding_commit, rev_parse
+from feedbackloop.git import adding_commit, checked_out
 from feedbackloop.ledger import Changes, commit_changes, write_files
-from feedbackloop.lock import LEASE, Held, Lock, acquire, clear_own
+from feedbackloop.lock import LEASE, Held, Lock, free, take
 from feedbackloop.plan.ledger import day_start, digest
 from feedbackloop.plan.publish import (
     Work,
@@ -372,7 +372,7 @@ class Publisher:
         if github is None:
             written = write_files(self.context.root, self.changes)
         else:
-            local = self.context.env.get("GITHUB_SHA") or rev_parse(self.context.root, "HEAD")
+            local = checked_out(self.context.root, self.context.env)
             written = commit_changes(
                 github,
                 self.services.repository,
@@ -404,7 +404,7 @@ class Publisher:
         if not done or github is None:
             return
         repo = self.services.repository
-        head = env.get("GITHUB_SHA") or rev_parse(self.context.root, "HEAD")
+        head = checked_out(self.context.root, env)
         paths = self.paths()
         commits: dict[str, list[Outcome]] = {}
         added: set[str] = set()  # the commits known to have added a record's file (not the fallback)
@@ -462,13 +462,9 @@ class Publisher:
         github = self.services.github()
         if github is None:
             return None
-        local = self.context.env.get("GITHUB_SHA") or rev_parse(self.context.root, "HEAD")
-        tree = rev_parse(self.context.root, f"{local}^{{tree}}") if local else None
-        now = datetime.fromtimestamp(self.context.policy.clock(), UTC)
+        context, repo = self.context, self.services.repository
         try:
-            return acquire(
-                github, self.services.repository, self.settings.branch, tree, self.context.env, now
-            )
+            return take(github, repo, self.settings.branch, context.root, context.env, context.now())
         except ServiceError as error:
             click.echo(f"GitHub: could not take the publish lock, going on without it: {_first(error)}")
             self.unlocked = True
@@ -541,12 +537,8 @@ class Publisher:
             written = self.publish()
         finally:
             try:
-                if lock is not None:
-                    lock.release(datetime.fromtimestamp(self.context.policy.clock(), UTC))
-                elif self.unlocked and (github := self.services.github()) is not None:
-                    # This run may hold it all the same (a killed attempt, a lost answer): it would
-                    # stop the next runs.
-                    clear_own(github, self.services.repository, self.context.env)
+                if (lock is not None or self.unlocked) and (github := self.services.github()) is not None:
+                    free(github, self.services.repository, self.context.env, lock, self.context.now())
             except ServiceError as error:
                 click.echo(f"GitHub: could not release the publish lock: {_first(error)}")
                 # Left in place, it stops every other publish until its lease runs out: say so, and

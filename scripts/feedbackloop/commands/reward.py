@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING
 
 import click
@@ -27,9 +27,9 @@ from feedbackloop.commands.connect import Services
 from feedbackloop.config import Environment, Teammate
 from feedbackloop.context import Context
 from feedbackloop.errors import FAILED, OK, FeedbackloopError, UsageError
-from feedbackloop.git import rev_parse
+from feedbackloop.git import checked_out
 from feedbackloop.ledger import Changes, commit_changes, write_files
-from feedbackloop.lock import LEASE, Held, Lock, acquire, clear_own
+from feedbackloop.lock import LEASE, Held, Lock, free, take
 from feedbackloop.plan.reward import (
     RewardPlan,
     card_note,
@@ -394,7 +394,7 @@ def write_back(context: Context, services: Services, changes: Changes, message: 
     if github is None:
         written = write_files(context.root, changes)
     else:
-        local = context.env.get("GITHUB_SHA") or rev_parse(context.root, "HEAD")
+        local = checked_out(context.root, context.env)
         written = commit_changes(
             github, services.repository, context.settings.branch, context.root, changes, message, local
         )
@@ -584,11 +584,8 @@ def run_pending(context: Context, dry_run: bool) -> int:
             outcomes.append(RewardOutcome("write-back", failed=written))
     finally:
         try:
-            if lock is not None:
-                lock.release(datetime.fromtimestamp(context.policy.clock(), UTC))
-            elif unlocked and (github := services.github()) is not None:
-                # This run may hold it all the same (a killed attempt, a lost answer).
-                clear_own(github, services.repository, context.env)
+            if (lock is not None or unlocked) and (github := services.github()) is not None:
+                free(github, services.repository, context.env, lock, context.now())
         except ServiceError as error:
             click.echo(f"GitHub: could not release the publish lock: {_first_line(error)}")
             # Left in place, it stops every publish until its lease runs out: fail, so the job is
@@ -629,11 +626,10 @@ def _lock(context: Context, services: Services, unlocked: list[str]) -> Lock | N
     github = services.github()
     if github is None:
         return None
-    local = context.env.get("GITHUB_SHA") or rev_parse(context.root, "HEAD")
-    tree = rev_parse(context.root, f"{local}^{{tree}}") if local else None
-    now = datetime.fromtimestamp(context.policy.clock(), UTC)
     try:
-        return acquire(github, services.repository, context.settings.branch, tree, context.env, now)
+        return take(
+            github, services.repository, context.settings.branch, context.root, context.env, context.now()
+        )
     except ServiceError as error:
         click.echo(f"GitHub: could not take the publish lock, going on without it: {_first_line(error)}")
         unlocked.append(_first_line(error))
