@@ -78,18 +78,18 @@ def _issue(repo: str, raw: Any) -> Issue:
     )
 
 
-def _pull(raw: Any) -> PullRequest:
-    data: dict[str, Any] = raw._rawData  # the JSON as listed: reading an absent field would fetch it
-    assignees = tuple(str(a["login"]) for a in data.get("assignees") or () if isinstance(a, dict))
+def _pull(data: dict[str, Any]) -> PullRequest:
+    """A pull request from its JSON (PyGithub's objects: their `_rawData`, as listed, since reading an
+    absent field of one would fetch it)."""
     return PullRequest(
-        raw.number,
-        raw.html_url,
-        raw.head.ref,
-        raw.state,
-        bool(raw.draft),
-        raw.body or "",
-        False,
-        assignees,
+        int(data["number"]),
+        str(data["html_url"]),
+        str(data["head"]["ref"]),
+        str(data["state"]),
+        bool(data.get("draft")),
+        str(data.get("body") or ""),
+        bool(data.get("merged_at")),
+        tuple(str(a["login"]) for a in data.get("assignees") or () if isinstance(a, dict)),
         str(data.get("title") or ""),
     )
 
@@ -449,41 +449,17 @@ class GitHub:
             lambda: self.client.requester.requestJsonAndCheck("GET", f"/repos/{repo}/commits/{commit}/pulls"),
             idempotent=True,
         )
-        return [
-            PullRequest(
-                p["number"],
-                p["html_url"],
-                p["head"]["ref"],
-                p["state"],
-                bool(p.get("draft")),
-                p["body"] or "",
-                bool(p.get("merged_at")),
-            )
-            for p in data
-        ]
+        return [_pull(p) for p in data]
 
     def open_pulls(self, repo: str) -> list[PullRequest]:
         """Every open pull request: one request per 100."""
         raws = self._pages(f"list {repo} open pull requests", f"/repos/{repo}/pulls", {"state": "open"})
-        return [
-            PullRequest(
-                int(p["number"]),
-                str(p["html_url"]),
-                str(p["head"]["ref"]),
-                str(p["state"]),
-                bool(p.get("draft")),
-                str(p.get("body") or ""),
-                False,
-                tuple(str(a["login"]) for a in p.get("assignees") or () if isinstance(a, dict)),
-                str(p.get("title") or ""),
-            )
-            for p in raws
-        ]
+        return [_pull(p) for p in raws]
 
     def find_pull(self, repo: str, owner: str, branch: str) -> PullRequest | None:
         listing = self._repo(repo).get_pulls(state="all", head=f"{owner}:{branch}")
         found = self._call(f"find the pull request of {branch}", lambda: listing.get_page(0), idempotent=True)
-        return _pull(found[0]) if found else None
+        return _pull(found[0]._rawData) if found else None
 
     def create_pull(self, repo: str, title: str, body: str, head: str, base: str, draft: bool) -> PullRequest:
         raw = self._call(
@@ -491,7 +467,7 @@ class GitHub:
             lambda: self._repo(repo).create_pull(title=title, body=body, head=head, base=base, draft=draft),
             idempotent=False,
         )
-        return _pull(raw)
+        return _pull(raw._rawData)
 
     def edit_pull(self, repo: str, number: int, **fields: Any) -> None:
         self._call(
