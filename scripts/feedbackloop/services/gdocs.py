@@ -117,8 +117,8 @@ def entry_batch(document: Document, entries: list[tuple[str, str]]) -> tuple[lis
     appends: list[dict[str, Any]] = []
     rewrites: list[tuple[int, list[dict[str, Any]]]] = []
     verdicts: list[str] = []
-    sizes: list[tuple[tuple[int, int], str]] = []  # the rewritten entries: where they are, what they become
-    end = document.end
+    end = document.end  # where the next entry is appended: appends go first in the batch
+    grown = 0  # what the rewrites, which follow, add to the document
     lead = "" if document.last_paragraph_empty else "\n"  # never glue an entry to someone's last line
     for name, text in entries:
         span = document.span(name)
@@ -129,15 +129,15 @@ def entry_batch(document: Document, entries: list[tuple[str, str]]) -> tuple[lis
             verdicts.append("added")
         elif document.text(*span) != text:
             rewrites.append((span[0], replace_requests(span[0], span[1], name, text)))
-            sizes.append((span, text))
+            grown += utf16_len(text) - (span[1] - span[0])
             verdicts.append("updated")
         else:
             verdicts.append("current")
-    grown = end + sum(utf16_len(text) - (b - a) for (a, b), text in sizes)
-    if grown - 1 > MAX_CHARACTERS and grown > document.end:
+    size = end + grown  # the body's end index after the batch
+    if size - 1 > MAX_CHARACTERS and size > document.end:
         raise DocFull(
             "google-docs",
-            f"document {document.doc_id} is full: these entries would take it to {grown - 1:,} characters, "
+            f"document {document.doc_id} is full: these entries would take it to {size - 1:,} characters, "
             f"and a Google Doc holds {MAX_CHARACTERS:,}",
             "start a new document and set `google_doc_id` to it: the entries of this one stay where "
             "they are, and an interview edited later gets its entry in the new one",
