@@ -44,11 +44,15 @@ _BOM = "\ufeff"
 _STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
 
 
+def _by_kind(loader: Any, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+    """Both composers' `resolve`: a node's tag says only its kind (nothing is turned into a value)."""
+    return {yaml.ScalarNode: _STR, yaml.SequenceNode: _SEQ, yaml.MappingNode: _MAP}[kind]
+
+
 class _MarkLoader(yaml.SafeLoader):
     """The pure-Python composer: its marks index characters, which the splices need."""
 
-    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
-        return {yaml.ScalarNode: _STR, yaml.SequenceNode: _SEQ, yaml.MappingNode: _MAP}[kind]
+    resolve = _by_kind
 
 
 _CLoader: type[Any] | None = getattr(yaml, "CSafeLoader", None)
@@ -59,8 +63,7 @@ class _FastMarkLoader(_CLoader or yaml.SafeLoader):  # type: ignore[misc]
     points, as Python does), and only a plain scalar's style differs (`""` for None), which the
     splices read as the same. A write-back composes the frontmatter once per changed key."""
 
-    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
-        return {yaml.ScalarNode: _STR, yaml.SequenceNode: _SEQ, yaml.MappingNode: _MAP}[kind]
+    resolve = _by_kind
 
 
 def render_scalar(value: Scalar) -> str:
