@@ -25,6 +25,14 @@ FOLLOW_UP_STATUSES = ("pending", "done")
 RECEIVED_VIA = ("slack", "email", "support", "community", "social", "event", "call", "other")
 
 
+def dotted(key: Key) -> str:
+    """A key as a person writes it: `requests[0].title`."""
+    out = ""
+    for part in key:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
 TRACKING = ("utm_", "ref", "ref_src", "fbclid", "gclid", "mc_cid", "mc_eid")  # query keys that name no one
 
 

@@ -39,6 +39,7 @@ from feedbackloop.records.model import (
     Request,
     Reward,
     Where,
+    dotted,
 )
 from feedbackloop.records.problems import Problem
 
@@ -588,7 +589,7 @@ def _check(reader: _Reader, spec: Convert | Fields | ListOf, value: Any, key: Ke
             reader.problem(
                 reader.at(key),
                 "wrong-type",
-                f"`{_dotted(key)}` must be a mapping of fields, not "
+                f"`{dotted(key)}` must be a mapping of fields, not "
                 + _type_name(value, private=key[:1] == ("user",)),
                 f"write the item as `- name: value` lines, with names from: {names}"
                 if isinstance(key[-1], int)
@@ -602,9 +603,7 @@ def _check(reader: _Reader, spec: Convert | Fields | ListOf, value: Any, key: Ke
                 reader.problem(
                     reader.positions.key((*key, name)),
                     "unknown-key",
-                    f"`{_dotted((*key, name))}` is not a field.{suggest(name, list(spec.fields))}".rstrip(
-                        "."
-                    ),
+                    f"`{dotted((*key, name))}` is not a field.{suggest(name, list(spec.fields))}".rstrip("."),
                     f"fields here are: {', '.join(spec.fields)}",
                 )
                 continue
@@ -617,7 +616,7 @@ def _check(reader: _Reader, spec: Convert | Fields | ListOf, value: Any, key: Ke
                 reader.problem(
                     reader.positions.key(key) if key else (reader.base_line + 2, 1),
                     "missing-key",
-                    f"`{_dotted((*key, name))}` is required",
+                    f"`{dotted((*key, name))}` is required",
                     f"add `{name}:` with a value",
                 )
         return out
@@ -628,7 +627,7 @@ def _check(reader: _Reader, spec: Convert | Fields | ListOf, value: Any, key: Ke
             reader.problem(
                 reader.at(key),
                 "wrong-type",
-                f"`{_dotted(key)}` must be a list",
+                f"`{dotted(key)}` must be a list",
                 "write one `- item` per line, or [a, b]",
             )
             return None
@@ -641,7 +640,7 @@ def _check(reader: _Reader, spec: Convert | Fields | ListOf, value: Any, key: Ke
                 reader.problem(
                     reader.at((*key, index)),
                     "bad-value",
-                    f"`{_dotted((*key, index))}` is empty",
+                    f"`{dotted((*key, index))}` is empty",
                     "remove the empty item, or write its value",
                 )
             items.append(converted)
@@ -650,15 +649,8 @@ def _check(reader: _Reader, spec: Convert | Fields | ListOf, value: Any, key: Ke
         return spec(value)
     except _Invalid as invalid:
         message = invalid.private if key[:1] == ("user",) else invalid.message
-        reader.problem(reader.at(key), invalid.code, f"`{_dotted(key)}` {message}", invalid.fix)
+        reader.problem(reader.at(key), invalid.code, f"`{dotted(key)}` {message}", invalid.fix)
         return None
-
-
-def _dotted(key: Key) -> str:
-    out = ""
-    for part in key:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
 
 
 # -- building the records -------------------------------------------------------------------------

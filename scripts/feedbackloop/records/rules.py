@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import PurePosixPath
 
 from feedbackloop.config import Settings, suggest
-from feedbackloop.records.model import Interview, Key, Positions, Record, Where, profile_key
+from feedbackloop.records.model import Interview, Key, Positions, Record, Where, dotted, profile_key
 from feedbackloop.records.problems import Problem
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -172,11 +172,10 @@ def _people(rules: _Rules, settings: Settings) -> None:
 def _one_line(rules: _Rules, key: Key, value: str | None, becomes: str) -> None:
     """A value that becomes a one-line title must not break a line (a `|` block, a quoted `\n`)."""
     if value and value.splitlines() != [value]:
-        name = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in key)[1:]
         rules.error(
             key,
             "line-break",
-            f"`{name}` breaks a line, and it becomes {becomes}",
+            f"`{dotted(key)}` breaks a line, and it becomes {becomes}",
             "write it on one line (a `>-` block folds its lines into one)",
         )
 
