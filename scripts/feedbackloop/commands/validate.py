@@ -13,11 +13,11 @@ from feedbackloop.errors import FAILED, OK, UsageError
 from feedbackloop.git import changed_files, pull_request_base
 from feedbackloop.records.problems import Problem, as_json, has_errors
 from feedbackloop.records.repo import (
+    folder_files,
     interview_folder_files,
     is_misnamed,
     is_record_file,
     load,
-    misnamed_files,
     relative,
 )
 
@@ -29,8 +29,7 @@ def _selected(context: Context, paths: Sequence[Path]) -> set[str] | None:
     chosen: set[str] = set()
     for path in paths:
         if path.is_dir():
-            chosen.update(relative(context.root, p) for p in path.rglob("*.md") if is_record_file(p))
-            chosen.update(relative(context.root, p) for p in misnamed_files(path))
+            chosen.update(relative(context.root, p) for p in folder_files(path))
         elif path.is_file():
             if path.stem.lower() != "readme":  # as in a folder: pre-commit passes README.md too
                 chosen.add(relative(context.root, path))

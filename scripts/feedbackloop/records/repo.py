@@ -39,13 +39,13 @@ def is_misnamed(path: Path) -> bool:
     )
 
 
-def misnamed_files(folder: Path) -> list[Path]:
-    """The misnamed markdown files under `folder`, in a stable order."""
-    return sorted(p for p in folder.rglob("*") if is_misnamed(p))
+def folder_files(folder: Path) -> list[Path]:
+    """The record files under `folder`, and the misnamed ones to report, in a stable order: one walk."""
+    return sorted(p for p in folder.rglob("*") if is_record_file(p) or is_misnamed(p))
 
 
-def record_files(root: Path, settings: Settings) -> list[Path]:
-    """Every interview and note file, in a stable order (README files aside)."""
+def interview_folder_files(root: Path, settings: Settings) -> list[Path]:
+    """Every interview and note file (README files aside), and the misnamed ones to report."""
     folder = root / settings.interviews_dir
     if not folder.is_dir():
         if settings.interviews_dir == SETTINGS["interviews_dir"].default and not folder.exists():
@@ -57,7 +57,7 @@ def record_files(root: Path, settings: Settings) -> list[Path]:
             "correct interviews_dir in [tool.feedbackloop] (pyproject.toml), or create the folder and "
             "commit a `.gitkeep` file in it (git keeps no empty folder)",
         )
-    return sorted(p for p in folder.rglob("*.md") if is_record_file(p))
+    return folder_files(folder)
 
 
 def _folder_hint(root: Path, name: str) -> str:
@@ -72,13 +72,6 @@ def _folder_hint(root: Path, name: str) -> str:
     if not close:
         return ""
     return f" Did you mean `{(wanted.parent / close[0]).as_posix().removeprefix('./')}`?"
-
-
-def interview_folder_files(root: Path, settings: Settings) -> list[Path]:
-    """The record files, and the misnamed ones to report, in a stable order."""
-    folder = root / settings.interviews_dir
-    found = record_files(root, settings)
-    return sorted(found + misnamed_files(folder)) if folder.is_dir() else found
 
 
 def relative(root: Path, path: Path) -> str:
