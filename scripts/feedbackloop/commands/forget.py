@@ -157,14 +157,9 @@ def find_person(context: Context, who: str, pending: list[Staged] | None = None)
         values.update(v for v in (user.first_name, user.profile, user.company, user.role) if v)
     erasure = Erasure(chosen, sorted(values, key=len, reverse=True), staged)
     # A file that cannot be read is no record, but may hold the person all the same.
-    for parsed in repository.parsed:
-        if parsed.record is None and erasure.pattern is not None:
-            try:
-                text = (context.root / parsed.path).read_bytes().decode("utf-8", "replace")
-            except OSError:
-                continue
-            if erasure.pattern.search(text):
-                erasure.unreadable.append(parsed.path)
+    for path, text in repository.unreadable_texts().items():
+        if erasure.pattern is not None and erasure.pattern.search(text):
+            erasure.unreadable.append(path)
     for broken in pending or ():
         if broken.record is None and erasure.pattern is not None and erasure.pattern.search(broken.text):
             erasure.unreadable.append(f"{broken.path} (on {broken.pull.head})")

@@ -93,7 +93,7 @@ class Repository:
     settings: Settings
     parsed: list[Parsed] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    _links: dict[str, frozenset[str]] | None = field(default=None, repr=False)
+    _texts: dict[str, str] | None = field(default=None, repr=False)
 
     @property
     def records(self) -> list[Record]:
@@ -111,21 +111,27 @@ class Repository:
             )
         raise UsageError(f"no interview has the id {record_id}", "run `feedbackloop status` to list them")
 
+    def unreadable_texts(self) -> dict[str, str]:
+        """The raw text of each file that could not be read, by path (empty when the system will not
+        let it be read): such a file may still hold a person's history. Read again once, when asked."""
+        if self._texts is None:
+            self._texts = {}
+            for parsed in self.parsed:
+                if parsed.record is None:
+                    try:
+                        data = (self.root / parsed.path).read_bytes()
+                    except OSError:
+                        data = b""
+                    self._texts[parsed.path] = data.decode("utf-8", errors="replace")
+        return self._texts
+
     def unreadable_links(self) -> dict[str, frozenset[str]]:
         """The links in the raw text of each file that could not be read, by path: such a file may
-        record a person's earlier reward, which the rewards must not miss. Read again once, when asked."""
-        if self._links is None:
-            self._links = {}
-            for parsed in self.parsed:
-                if parsed.record is not None:
-                    continue
-                try:
-                    text = (self.root / parsed.path).read_bytes().decode("utf-8", errors="replace")
-                except OSError:
-                    text = ""
-                found = (m.group().rstrip(".,;:") for m in _LINK.finditer(text))
-                self._links[parsed.path] = frozenset(found)
-        return self._links
+        record a person's earlier reward, which the rewards must not miss."""
+        return {
+            path: frozenset(m.group().rstrip(".,;:") for m in _LINK.finditer(text))
+            for path, text in self.unreadable_texts().items()
+        }
 
     def locate(self, record: Record, key: Key) -> Where:
         """Where `key` is in `record`'s file, read again."""
