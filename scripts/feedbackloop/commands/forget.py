@@ -88,6 +88,11 @@ class Erasure:
             )
         )
 
+    def scrubbed(self, **texts: str) -> dict[str, str]:
+        """Of the named texts (an issue's title and body, say), those that hold the person, scrubbed."""
+        found = {name: self.scrub(text) for name, text in texts.items()}
+        return {name: text for name, text in found.items() if text != texts[name]}
+
     def scrub(self, text: str) -> str:
         """`text` without the person's values, in one pass (a value inside the replacement stays). The
         hidden markers stay as they are: they are keys, not data, even when an id holds a first name."""
@@ -296,11 +301,7 @@ class Forgetter:
 
     def scrubbed(self, github: GitHub, issue: Issue) -> bool:
         """Edit the issue's body and title where they hold the person's values; False: nothing to do."""
-        fields = {
-            name: self.erasure.scrub(value)
-            for name, value in (("body", issue.body), ("title", issue.title))
-            if self.erasure.scrub(value) != value
-        }
+        fields = self.erasure.scrubbed(body=issue.body, title=issue.title)
         if fields:
             github.edit_issue(issue.repo, issue.number, **fields)
         return bool(fields)
@@ -355,11 +356,7 @@ class Forgetter:
             )
 
     def scrub_pull(self, github: GitHub, repo: str, pull: PullRequest, what: str) -> str | None:
-        fields = {
-            name: self.erasure.scrub(value)
-            for name, value in (("title", pull.title), ("body", pull.body))
-            if self.erasure.scrub(value) != value
-        }
+        fields = self.erasure.scrubbed(title=pull.title, body=pull.body)
         if not fields:
             return None
         github.edit_pull(repo, pull.number, **fields)
@@ -396,12 +393,10 @@ class Forgetter:
             if error.status in (404, 410):  # deleted: nothing left to scrub
                 return None
             raise
-        fields: dict[str, str] = {}
+        fields = self.erasure.scrubbed(title=issue.title)
         if not intake_plan.is_forgotten_form(issue.body):
             kept = "".join(f"\n\n{found.group()}" for found in MARKER.finditer(issue.body))
             fields["body"] = intake_plan.forgotten_form(self.context.today) + kept
-        if self.erasure.scrub(issue.title) != issue.title:
-            fields["title"] = self.erasure.scrub(issue.title)
         if fields:
             github.edit_issue(repo, number, **fields)
         comments = 0
