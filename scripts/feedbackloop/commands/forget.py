@@ -105,6 +105,16 @@ class Erasure:
         return "".join([*out, pattern.sub(REMOVED, text[at:])])
 
 
+def _unless_gone(github: GitHub, repo: str, number: int, gone: tuple[int, ...] = (404, 410)) -> Issue | None:
+    """The issue (or pull request), or None when GitHub answers one of `gone`: deleted, nothing to scrub."""
+    try:
+        return github.get_issue(repo, number)
+    except ServiceError as error:
+        if error.status in gone:
+            return None
+        raise
+
+
 def staged_records(services: Services) -> list[Staged]:
     """The records in intake's open pull requests: one listing of the open pull requests, and one read
     of the file each of intake's names (on its branch). None without GitHub."""
@@ -291,12 +301,9 @@ class Forgetter:
         return None
 
     def scrub_issue(self, github: GitHub, record: Record, repo: str, number: int) -> str | None:
-        try:
-            issue = github.get_issue(repo, number)
-        except ServiceError as error:
-            if error.status == 410:  # deleted: nothing left to scrub
-                return None
-            raise
+        issue = _unless_gone(github, repo, number, gone=(410,))  # a 404 here is no access: say so
+        if issue is None:
+            return None
         return f"{record.id}: scrubbed {repo}#{number}" if self.scrubbed(github, issue) else None
 
     def scrubbed(self, github: GitHub, issue: Issue) -> bool:
@@ -371,12 +378,9 @@ class Forgetter:
         pull request for this very file (its marker says so), the form it came from. A teammate's
         "Closes #42" names an issue about something else."""
         what = interview.id
-        try:
-            pull = github.get_issue(repo, number)  # a pull request is an issue: its title and body
-        except ServiceError as error:
-            if error.status in (404, 410):
-                return None
-            raise
+        pull = _unless_gone(github, repo, number)  # a pull request is an issue: its title and body
+        if pull is None:
+            return None
         done = [f"{what}: scrubbed pull request {repo}#{number}"] if self.scrubbed(github, pull) else []
         found = intake_plan.pull_file(pull.body)
         if found is not None and found[1] == interview.path:
@@ -387,12 +391,9 @@ class Forgetter:
         """The issue a form was filed with: every answer is about the person, so the body becomes a line
         saying they were removed; the title is scrubbed, and intake's comment (which quotes answers
         that were wrong)."""
-        try:
-            issue = github.get_issue(repo, number)
-        except ServiceError as error:
-            if error.status in (404, 410):  # deleted: nothing left to scrub
-                return None
-            raise
+        issue = _unless_gone(github, repo, number)
+        if issue is None:
+            return None
         fields = self.erasure.scrubbed(title=issue.title)
         if not intake_plan.is_forgotten_form(issue.body):
             kept = "".join(f"\n\n{found.group()}" for found in MARKER.finditer(issue.body))
