@@ -610,9 +610,8 @@ def run(context: Context, event_path: Path | None, dry_run: bool) -> int:
     if event.association not in TRUSTED:
         click.echo(f"{where}: opened by someone outside the team ({event.association}): nothing done")
         return OK
-    if plan.is_forgotten_form(
-        event.body
-    ):  # `forget` emptied it: asking for the answers again would undo that
+    # `forget` emptied it: asking for the answers again would undo that.
+    if plan.is_forgotten_form(event.body):
         click.echo(f"{where}: its answers were removed at the person's request: nothing to do")
         return OK
     if dry_run:

@@ -151,9 +151,8 @@ def change(existing: Mapping[str, Any], wanted: Mapping[str, Any], time_zone: st
     ours = dict((existing.get("extendedProperties") or {}).get("private") or {})
     wanted_private = wanted["extendedProperties"]["private"]
     summary = existing.get("summary")
-    if summary != wanted["summary"] and str(summary)[:TITLE_KEPT] == ours.get(
-        "title", str(summary)[:TITLE_KEPT]
-    ):
+    title_kept = str(summary)[:TITLE_KEPT]  # as the private property keeps it
+    if summary != wanted["summary"] and ours.get("title", title_kept) == title_kept:
         fields["summary"] = wanted["summary"]
         what.append("renamed")
     invited = {a["email"].casefold() for a in wanted.get("attendees") or ()}
