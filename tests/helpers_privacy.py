@@ -27,7 +27,7 @@ from typing import Any
 from fakes.google import FakeGoogleCalendar
 from fakes.shopify import FakeShopify
 from helpers_publish import CHANNEL, DOC_ID, NOW, PRODUCT, REPO, ROSTER, TODAY, World, world_at
-from helpers_repo import git
+from helpers_repo import Ran, git
 
 FIRST = "Zorblatt"
 COMPANY = "Quuxcorp"
@@ -181,17 +181,6 @@ def pyproject(**extra: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-@dataclass(frozen=True)
-class Out:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
 @dataclass
 class Realm:
     world: World
@@ -244,7 +233,7 @@ class Realm:
         today: date = TODAY,
         env: Mapping[str, str | None] | None = None,
         **options: Any,
-    ) -> Out:
+    ) -> Ran:
         """`feedbackloop COMMAND` in this process (waits recorded, never slept), as cli.run reports it."""
         from feedbackloop.config import Environment
         from feedbackloop.context import Context
@@ -265,7 +254,7 @@ class Realm:
             except FeedbackloopError as error:
                 print(f"error: {error}", file=stderr)
                 code = error.exit_code
-        out = Out(code, stdout.getvalue(), stderr.getvalue())
+        out = Ran(code, stdout.getvalue(), stderr.getvalue())
         self.outputs += [out.stdout, out.stderr]
         return out
 
