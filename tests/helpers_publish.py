@@ -403,6 +403,15 @@ class World:
         )
         return Ran(done.returncode, done.stdout + done.stderr)
 
+    def killed(self, killer: Killer, *args: str, **env: str | None) -> int:
+        """`feedbackloop ARGS` in a subprocess that `killer` SIGKILLs at its request; its exit code."""
+        killer.arm()
+        process = self.spawn(*args, **env)
+        killer.start(process.pid)
+        process.communicate(timeout=60)
+        killer.disarm()
+        return process.returncode
+
     def spawn(self, *args: str, **env: str | None) -> subprocess.Popen[str]:
         return subprocess.Popen(
             self.command(*args),

@@ -153,11 +153,7 @@ def test_an_earlier_attempt_of_the_same_run_holds_no_lock(world: World) -> None:
     world.github.inject(Fault.drop(), match="GET /repos/*/issues")  # the first attempt dies here...
     world.github.on_request = None
     killer = Killer([world.github], at=3, processed=False)
-    killer.arm()
-    process = world.spawn("publish", **RUN)
-    killer.start(process.pid)
-    process.communicate(timeout=60)
-    killer.disarm()
+    world.killed(killer, "publish", **RUN)
     world.github.clear_faults()
     assert killer.killed == "fake-github: GET /repos/acme/interviews/issues"
     assert world.github.ref(REPO, "refs/feedbackloop/publish") is not None  # ...holding the lock
@@ -242,13 +238,9 @@ def test_killed_at_any_request_then_run_again(tmp_path: Path, at: int, processed
     world, pull = _merged_world(tmp_path)
     try:
         killer = Killer(world.services, at=at, processed=processed)
-        killer.arm()
-        process = world.spawn("publish")
-        killer.start(process.pid)
-        process.communicate(timeout=60)
-        killer.disarm()
+        code = world.killed(killer, "publish")
         assert killer.killed is not None
-        assert process.returncode == -9, killer.killed
+        assert code == -9, killer.killed
         for service in world.services:
             service.clear_faults()
 
@@ -529,12 +521,7 @@ def test_killed_after_a_write_then_a_new_run_from_main_finishes(tmp_path: Path, 
     world, pull = _merged_world(tmp_path)
     try:
         killer = Killer(world.services, at=at, processed=True)
-        killer.arm()
-        process = world.spawn("publish")
-        killer.start(process.pid)
-        process.communicate(timeout=60)
-        killer.disarm()
-        assert process.returncode == -9, killer.killed
+        assert world.killed(killer, "publish") == -9, killer.killed
         world.github.repo(REPO).refs.pop("refs/feedbackloop/publish", None)  # its lease ran out
         world.checkout()
         ran = world.publish(GITHUB_RUN_ID="4243", GITHUB_RUN_ATTEMPT="1")
