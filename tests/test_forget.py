@@ -587,6 +587,15 @@ def test_forget_stopped_by_a_failure_finishes_on_the_next_run(tmp_path: Path) ->
         assert lena_leaks(desk.text(LENA_NOTE, f"intake/issue-{numbers['feedback']}") or "", False) == []
 
 
+def merge_with_its_link(desk: Desk, interview: int, pull: dict[str, Any]) -> None:
+    """Lena's stub merged, holding the link of the pull request that added it (as publish writes it)."""
+    branch = f"intake/issue-{interview}"
+    stub = desk.text(LENA_STUB, branch) or ""
+    linked = apply_changes(stub, {("published", "pull_request"): pull["html_url"]})
+    desk.github.commit_files(REPO, {LENA_STUB: linked}, branch=branch)
+    desk.github.merge_pull(REPO, pull["number"])
+
+
 def test_a_pull_request_that_closes_another_issue_leaves_that_issue_alone(tmp_path: Path) -> None:
     """A teammate rewrote the pull request's text ("Closes #N", about dark mode): only intake's own
     marker for this very file leads forget to a form; the dark-mode issue keeps its text."""
@@ -603,10 +612,7 @@ def test_a_pull_request_that_closes_another_issue_leaves_that_issue_alone(tmp_pa
             timeout=5,
         )
         assert edited.status_code == 200, edited.text
-        stub = desk.text(LENA_STUB, f"intake/issue-{interview}") or ""
-        linked = apply_changes(stub, {("published", "pull_request"): pull["html_url"]})
-        desk.github.commit_files(REPO, {LENA_STUB: linked}, branch=f"intake/issue-{interview}")
-        desk.github.merge_pull(REPO, pull["number"])
+        merge_with_its_link(desk, interview, pull)
 
         ran = desk.forget(LENA)
 
@@ -619,10 +625,7 @@ def test_a_merged_interview_leads_to_its_pull_request_and_form_by_its_link(tmp_p
     with intake_desk(tmp_path, "main") as (desk, numbers):
         interview = numbers["interview"]
         [pull] = [p for p in desk.pulls() if p["head"]["ref"] == f"intake/issue-{interview}"]
-        stub = desk.text(LENA_STUB, f"intake/issue-{interview}") or ""
-        linked = apply_changes(stub, {("published", "pull_request"): pull["html_url"]})
-        desk.github.commit_files(REPO, {LENA_STUB: linked}, branch=f"intake/issue-{interview}")
-        desk.github.merge_pull(REPO, pull["number"])
+        merge_with_its_link(desk, interview, pull)
 
         ran = desk.forget(LENA)
 
