@@ -44,7 +44,7 @@ from typing import Any
 from fakes.google import FakeGoogleCalendar, calendar_rate_limited, docs_quota_exceeded
 from fakes.server import FakeService, Fault, Request
 from fakes.shopify import FakeShopify
-from helpers_publish import CHANNEL, DOC_ID, ROSTER, TODAY, Ran, World
+from helpers_publish import CHANNEL, DOC_ID, ROSTER, TODAY, Ran, World, team_pyproject
 
 KILLED = -9  # the exit status a SIGKILL gives, for a run killed in-process
 TIMEOUT = 0.3  # the policy's timeout in the suite: a slow answer costs this much real time (an
@@ -214,19 +214,7 @@ def settings(**extra: Any) -> str:
         "rewards_on_publish": True,
         **extra,
     }
-    lines = ["[tool.feedbackloop]"]
-    for key, value in values.items():
-        if isinstance(value, bool):
-            lines.append(f"{key} = {'true' if value else 'false'}")
-        elif isinstance(value, int):
-            lines.append(f"{key} = {value}")
-        else:
-            lines.append(f'{key} = "{value}"')
-    lines.append("roster = [")
-    for login, member in ROSTER.items():
-        lines.append(f'  {{ github = "{login}", slack = "{member}", email = "{login}@acme.example" }},')
-    lines.append("]")
-    return "\n".join(lines) + "\n"
+    return team_pyproject(**values)
 
 
 @dataclass

@@ -26,7 +26,17 @@ from typing import Any
 
 from fakes.google import FakeGoogleCalendar
 from fakes.shopify import FakeShopify
-from helpers_publish import CHANNEL, DOC_ID, NOW, PRODUCT, REPO, ROSTER, TODAY, World, world_at
+from helpers_publish import (
+    CHANNEL,
+    DOC_ID,
+    NOW,
+    PRODUCT,
+    REPO,
+    TODAY,
+    World,
+    team_pyproject,
+    world_at,
+)
 from helpers_repo import Ran, git
 
 FIRST = "Zorblatt"
@@ -172,13 +182,7 @@ def pyproject(**extra: Any) -> str:
         "open_collective_page": "https://opencollective.com/acme/gift-cards",
         **extra,
     }
-    lines = ["[tool.feedbackloop]"]
-    lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
-    lines.append("roster = [")
-    for login, member in ROSTER.items():
-        lines.append(f'  {{ github = "{login}", slack = "{member}", email = "{login}@acme.example" }},')
-    lines.append("]")
-    return "\n".join(lines) + "\n"
+    return team_pyproject(**settings)
 
 
 @dataclass

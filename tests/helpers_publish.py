@@ -58,6 +58,17 @@ def _q(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def team_pyproject(**settings: Any) -> str:
+    """pyproject.toml with these settings and the roster (Slack ids, and e-mails for calendar invites)."""
+    lines = ["[tool.feedbackloop]"]
+    lines += [f"{key} = {json.dumps(value)}" for key, value in settings.items()]
+    lines.append("roster = [")
+    for login, member in ROSTER.items():
+        lines.append(f'  {{ github = "{login}", slack = "{member}", email = "{login}@acme.example" }},')
+    lines.append("]")
+    return "\n".join(lines) + "\n"
+
+
 def interview(
     record_id: str,
     *,
