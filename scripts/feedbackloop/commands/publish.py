@@ -80,10 +80,13 @@ class Publisher:
         self.lock_left = ""  # why the run leaves a lock behind, when it does
 
     # -- bookkeeping -----------------------------------------------------------------------------
+    def known(self) -> dict[str, Record]:
+        """Every record by id, as this run has it now: a calendar event or a gift card may be a record's
+        only news, and such a record has no publishing work of its own."""
+        return {r.id: r for r in self.all_records} | self.records
+
     def paths(self) -> dict[str, str]:
-        """Every record's file by id: a calendar event or a gift card may be a record's only news, and
-        such a record has no publishing work of its own."""
-        return {r.id: r.path for r in self.all_records} | {r.id: r.path for r in self.records.values()}
+        return {record_id: record.path for record_id, record in self.known().items()}
 
     def note(self, record: Record, text: str, link: tuple[str, str] | None = None) -> None:
         outcome = self.outcomes[record.id]
@@ -415,7 +418,7 @@ class Publisher:
                 commits.setdefault(commit, []).append(outcome)
                 added |= {commit} if found else set()
         pulls: dict[int, list[Outcome]] = {}
-        records = {r.id: r for r in self.all_records} | self.records
+        records = self.known()
         linked: set[str] = set()
         for commit, outcomes in commits.items():
             for pull in github.pulls_for_commit(repo, commit):
